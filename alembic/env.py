@@ -1,0 +1,44 @@
+"""Alembic environment: runs on a connection handed in by vogscreen, or on the URL."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from vogscreen.database import make_engine
+from vogscreen.models import Base
+from vogscreen.settings import load_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    if not url or os.environ.get("VOGSCREEN_DATABASE_URL"):
+        url = load_settings().database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+run_migrations_online()

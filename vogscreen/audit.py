@@ -1,0 +1,35 @@
+"""The append-only audit trail. Details hold ids and counts, never a BSN or birth date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from vogscreen.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    board_id: int | None = None,
+    **details: Any,
+) -> None:
+    session.execute(
+        insert(AuditEvent).values(
+            at=at,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            board_id=board_id,
+            details=details,
+        )
+    )

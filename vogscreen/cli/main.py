@@ -1,0 +1,117 @@
+"""The ``vogscreen`` operator command line."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+
+import click
+from rich.console import Console
+
+from vogscreen import __version__
+from vogscreen.bootstrap import App, bootstrap
+from vogscreen.exceptions import InvalidInput, LeaseHeld, VogscreenError
+from vogscreen.logs import configure_logging
+from vogscreen.settings import Settings, load_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_HELD = 3
+EXIT_BUSY = 4
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class Context:
+    """Built per invocation; the App (database, keys) only when a command needs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def app(self) -> App:
+        return bootstrap(self.settings)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except InvalidInput as exc:
+            err.print(f"[red]error:[/] {exc}")
+            ctx.exit(EXIT_USAGE)
+        except LeaseHeld as exc:
+            err.print(f"[yellow]busy:[/] {exc}")
+            ctx.exit(EXIT_BUSY)
+        except VogscreenError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            ctx.exit(EXIT_FAILED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vogscreen")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Continuous VOG screening for Dutch education.
+
+    Settings come from VOGSCREEN_* environment variables; without any, vogscreen runs on
+    the embedded default: a SQLite database and key file under ./var/, the in-process mock
+    authority and a local mail folder.
+    """
+    try:
+        settings = load_settings()
+    except VogscreenError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        ctx.exit(EXIT_USAGE)
+    configure_logging(settings.log_level, settings.log_format)
+    ctx.obj = Context(settings)
+    ctx.call_on_close(lambda: _close(ctx.obj))
+
+
+def _close(context: Context) -> None:
+    if "app" in context.__dict__:
+        context.app.close()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(context: Context) -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from vogscreen.database import current_revision, head_revision, make_engine, upgrade
+
+    engine = make_engine(context.settings.database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        out.print(f"The schema is up to date ({after}).")
+    else:
+        out.print(f"Upgraded the schema from {before or 'nothing'} to {after} (head {head_revision()}).")
+
+
+def _register() -> None:
+    from vogscreen.cli import boards, staff, status
+
+    cli.add_command(boards.board)
+    cli.add_command(staff.staff)
+    cli.add_command(status.status)
+
+
+_register()
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="vogscreen", standalone_mode=True))

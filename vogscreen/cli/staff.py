@@ -1,0 +1,140 @@
+"""``vogscreen staff``: hand in a board's staff list and look at its current staff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from vogscreen.cli.main import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.csvout import write_csv
+from vogscreen.intake import service
+from vogscreen.intake.service import UploadReport
+from vogscreen.staff import current_staff
+
+_SHOWN_PROBLEMS = 100
+
+
+@click.group()
+def staff() -> None:
+    """Staff lists (personeelslijsten) and current staff."""
+
+
+@staff.command("upload")
+@click.argument("number")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and preview; store nothing.")
+@click.option(
+    "--report-json",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report (status, counts, every problem) as JSON to this file.",
+)
+@click.option("--by", "received_by", help="Who handed the list in (default: VOGSCREEN_ACTOR or $USER).")
+@pass_context
+def upload(
+    context: Context,
+    number: str,
+    file: Path,
+    dry_run: bool,
+    report_json: Path | None,
+    received_by: str | None,
+) -> None:
+    """Hand in FILE (CSV or XLSX) as the complete staff list of board NUMBER.
+
+    The file is validated row by row. With any problem it is rejected whole (exit 1) and
+    the report lists every problem; otherwise it is stored as the board's new snapshot and
+    the report previews what changes. Exit codes: 0 accepted or unchanged, 1 rejected,
+    2 usage error, 3 held.
+    """
+    with err.status(f"Reading and validating {file.name} …"):
+        report = service.upload(
+            context.app, number, file, dry_run=dry_run, received_by=received_by
+        )
+    if report_json is not None:
+        report_json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    _print_report(report)
+    if report.status == service.REJECTED:
+        raise SystemExit(EXIT_FAILED)
+    if report.status == service.HELD:
+        raise SystemExit(EXIT_HELD)
+
+
+def _print_report(report: UploadReport) -> None:
+    counts = report.counts
+    if report.status == service.REJECTED:
+        out.print(
+            f"[red]Rejected[/] {report.filename} for board {report.board}: "
+            f"{len(report.problems)} problem(s) in {counts['rows']} row(s). Nothing was stored."
+        )
+        table = Table("line", "column", "code", "problem")
+        for problem in report.problems[:_SHOWN_PROBLEMS]:
+            table.add_row(
+                "" if problem.line is None else str(problem.line),
+                problem.column or "",
+                problem.code,
+                problem.message,
+            )
+        out.print(table)
+        hidden = len(report.problems) - _SHOWN_PROBLEMS
+        if hidden > 0:
+            out.print(f"… and {hidden} more; --report-json writes them all.")
+        return
+    if report.status == service.UNCHANGED:
+        out.print(
+            f"Unchanged: {report.filename} is the same file as staff list {report.id} "
+            f"of board {report.board}. Nothing to do."
+        )
+        return
+    verb = "Would accept" if report.dry_run else "Accepted"
+    stored = " (dry run: nothing stored)" if report.dry_run else f" as staff list {report.id}"
+    out.print(f"[green]{verb}[/] {report.filename} for board {report.board}{stored}.")
+    table = Table("rows", "new", "leaving", "changed", "unchanged")
+    table.add_row(*(str(counts[key]) for key in ("rows", "new", "leaving", "changed", "unchanged")))
+    out.print(table)
+    if report.status == service.HELD and report.reason:
+        out.print(f"[yellow]Held:[/] {report.reason}")
+
+
+@staff.command("show")
+@click.argument("number")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the list to this CSV file (formula-like values escaped).",
+)
+@pass_context
+def show(context: Context, number: str, csv_path: Path | None) -> None:
+    """Show board NUMBER's current staff (never a BSN or birth date)."""
+    overview = current_staff(context.app, number)
+    if overview.staff_list_id is None:
+        out.print(f"Board {overview.board} has no accepted staff list yet.")
+        return
+    received = overview.received_at.strftime("%Y-%m-%d %H:%M") if overview.received_at else ""
+    out.print(
+        f"Board {overview.board}: {len(overview.members)} staff, from staff list "
+        f"{overview.staff_list_id} ({overview.staff_list_status}, received {received} UTC)."
+    )
+    header = ["personeelsnummer", "name", "brin", "function", "in dienst", "uit dienst", "VOG"]
+    rows = [
+        [
+            member.personeelsnummer or "",
+            member.name,
+            member.brin or "",
+            member.function or "",
+            member.start_date.isoformat() if member.start_date else "",
+            member.end_date.isoformat() if member.end_date else "",
+            member.vog_date.isoformat() if member.vog_date else "",
+        ]
+        for member in overview.members
+    ]
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    if csv_path is not None:
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+            write_csv(handle, header, rows)
+        out.print(f"Wrote {csv_path}.")

@@ -1,0 +1,69 @@
+"""Every error of vogscreen's own, in one tree.
+
+::
+
+    VogscreenError
+    ├── ConfigurationError        settings or keys missing or wrong; stop and tell the operator
+    ├── DatabaseNotReady          the schema is missing or behind; run ``vogscreen db upgrade``
+    ├── NotFound                  a board, staff list or case that does not exist
+    ├── InvalidInput              a value given by the operator is malformed
+    ├── StateConflict             the action does not fit the current state (e.g. confirm twice)
+    ├── LeaseHeld                 another run holds the lease for this board
+    └── AuthorityError            raised by adapters, translated from their transport
+        ├── AuthorityUnavailable  transient: timeout, 5xx, 429 (retry later)
+        ├── AuthorityRejected     this item is refused (unknown BSN, birth date mismatch)
+        └── AuthorityMisconfigured 401/403, bad URL: stop the run
+
+Messages never carry a BSN, birth date or offence detail: they are shown to operators
+and logged.
+"""
+
+from __future__ import annotations
+
+
+class VogscreenError(Exception):
+    """Base of every error vogscreen raises on purpose."""
+
+
+class ConfigurationError(VogscreenError):
+    pass
+
+
+class DatabaseNotReady(VogscreenError):
+    pass
+
+
+class NotFound(VogscreenError):
+    pass
+
+
+class InvalidInput(VogscreenError):
+    pass
+
+
+class StateConflict(VogscreenError):
+    pass
+
+
+class LeaseHeld(VogscreenError):
+    pass
+
+
+class AuthorityError(VogscreenError):
+    pass
+
+
+class AuthorityUnavailable(AuthorityError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthorityRejected(AuthorityError):
+    def __init__(self, message: str, code: str = "rejected") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AuthorityMisconfigured(AuthorityError):
+    pass

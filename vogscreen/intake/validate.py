@@ -1,0 +1,350 @@
+"""Row-by-row validation of a staff list.
+
+:func:`validate_table` walks every row and collects *every* problem rather than stopping at
+the first, so a board can fix its file in one go. Values are never echoed for the BSN or
+the birth date; rows are named by line number and personeelsnummer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.nl import brin as stdnum_brin
+from stdnum.nl import bsn as stdnum_bsn
+
+from vogscreen.intake import problems as p
+from vogscreen.intake.columns import REQUIRED, canonical
+from vogscreen.intake.problems import Problem
+from vogscreen.intake.reading import Cell, Table
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    """One valid row. ``bsn`` is kept out of ``repr`` so it cannot reach a log by accident."""
+
+    line: int
+    bsn: str = field(repr=False)
+    birth_date: dt.date = field(repr=False)
+    surname: str
+    prefix: str | None = None
+    initials: str | None = None
+    first_names: str | None = None
+    personeelsnummer: str | None = None
+    brin: str | None = None
+    function: str | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    vog_date: dt.date | None = None
+
+
+@dataclass
+class Validated:
+    rows: list[StaffRow]
+    problems: list[Problem]
+    row_count: int
+
+
+_MAX_LENGTH = {
+    "achternaam": 200,
+    "tussenvoegsel": 50,
+    "voorletters": 50,
+    "voornamen": 200,
+    "personeelsnummer": 50,
+    "functie": 200,
+}
+_DATE_PATTERNS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), (1, 2, 3)),
+    (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), (3, 2, 1)),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
+_YOUNGEST_AGE_YEARS = 12
+
+
+class _RowProblem(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+def _text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+def parse_bsn(cell: Cell) -> str:
+    if isinstance(cell, float) and not cell.is_integer():
+        raise _RowProblem(p.BSN_INVALID, "the BSN is not a whole number")
+    raw = _text(cell)
+    if "e+" in raw.lower():
+        raise _RowProblem(
+            p.BSN_INVALID,
+            "the BSN is in scientific notation (digits were lost in a spreadsheet); "
+            "format the column as text and export again",
+        )
+    digits = raw.replace(" ", "").replace(".", "").replace("-", "")
+    if not digits.isdigit():
+        raise _RowProblem(p.BSN_INVALID, "the BSN contains characters other than digits")
+    if len(digits) == 8:  # a spreadsheet dropped the leading zero
+        digits = "0" + digits
+    if len(digits) != 9:
+        raise _RowProblem(p.BSN_INVALID, f"the BSN has {len(digits)} digits instead of 9")
+    if not stdnum_bsn.is_valid(digits):
+        raise _RowProblem(p.BSN_INVALID, "the BSN fails the 11-check (elfproef)")
+    return digits
+
+
+def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        # A date cell that lost its format in XLSX arrives as an Excel serial number.
+        if 1 <= cell < 2_958_466:
+            return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
+    raw = _text(cell)
+    if not raw:
+        return None
+    shown = "the value" if secret else repr(raw)
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        match = pattern.match(raw)
+        if match:
+            try:
+                return dt.date(int(match[y]), int(match[m]), int(match[d]))
+            except ValueError:
+                raise _RowProblem(p.DATE_INVALID, f"{shown} is not a date that exists") from None
+    raise _RowProblem(p.DATE_INVALID, f"{shown} is not a date (use YYYY-MM-DD or DD-MM-YYYY)")
+
+
+def parse_brin(cell: Cell) -> str | None:
+    raw = _text(cell)
+    if not raw:
+        return None
+    try:
+        return str(stdnum_brin.validate(raw))
+    except stdnum_errors.ValidationError:
+        raise _RowProblem(
+            p.BRIN_INVALID,
+            f"{raw!r} is not a BRIN code (2 digits and 2 letters, optionally 2 more digits)",
+        ) from None
+
+
+def _optional_text(cell: Cell) -> str | None:
+    return _text(cell) or None
+
+
+class _Columns:
+    """Where each canonical column sits in the file's header."""
+
+    def __init__(self, header: list[str], header_line: int) -> None:
+        self.index: dict[str, int] = {}
+        self.label: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        for position, name in enumerate(header):
+            column = canonical(name)
+            if column is None:
+                continue
+            if column in self.index:
+                first = self.label[column]
+                self.problems.append(
+                    Problem(
+                        header_line,
+                        name,
+                        p.DUPLICATE_COLUMN,
+                        f"columns {first!r} and {name!r} both stand for {column}; keep one",
+                    )
+                )
+                continue
+            self.index[column] = position
+            self.label[column] = name
+        for column in REQUIRED:
+            if column not in self.index:
+                self.problems.append(
+                    Problem(
+                        header_line,
+                        column,
+                        p.MISSING_COLUMN,
+                        f"the required column {column!r} is missing "
+                        f"(the header has: {', '.join(h for h in header if h) or 'nothing'})",
+                    )
+                )
+
+
+def validate_table(table: Table, *, today: dt.date) -> Validated:
+    columns = _Columns(table.header, table.header_line)
+    problems = list(columns.problems)
+    width = len(table.header)
+    rows: list[StaffRow] = []
+    seen_bsn: dict[str, tuple[int, str | None]] = {}
+    seen_number: dict[str, int] = {}
+    row_count = 0
+    structural = bool(problems)
+    for line, cells in table.rows:
+        if not any(_text(cell) for cell in cells):
+            continue  # blank lines, as spreadsheets leave them
+        row_count += 1
+        if structural:
+            continue
+        row_problems: list[Problem] = []
+        if table.kind == "csv" and len(cells) < width:
+            row_problems.append(
+                Problem(
+                    line,
+                    None,
+                    p.SHORT_ROW,
+                    f"the row has {len(cells)} values but the header has {width} columns "
+                    "(a cut-off line, or a delimiter missing)",
+                )
+            )
+        elif any(_text(cell) for cell in cells[width:]):
+            row_problems.append(
+                Problem(
+                    line,
+                    None,
+                    p.LONG_ROW,
+                    f"the row has values beyond the {width} columns of the header "
+                    "(a delimiter inside a value that is not quoted?)",
+                )
+            )
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        row = _validate_row(line, cells, columns, today, row_problems)
+        if row is not None:
+            first = seen_bsn.get(row.bsn)
+            if first is not None:
+                row_problems.append(
+                    Problem(
+                        line,
+                        columns.label["bsn"],
+                        p.DUPLICATE_BSN,
+                        f"the same BSN as line {first[0]}"
+                        + (f" (personeelsnummer {first[1]})" if first[1] else "")
+                        + "; a person may appear once",
+                    )
+                )
+            else:
+                seen_bsn[row.bsn] = (line, row.personeelsnummer)
+            if row.personeelsnummer:
+                earlier = seen_number.setdefault(row.personeelsnummer, line)
+                if earlier != line:
+                    row_problems.append(
+                        Problem(
+                            line,
+                            columns.label["personeelsnummer"],
+                            p.DUPLICATE_PERSONEELSNUMMER,
+                            f"personeelsnummer {row.personeelsnummer} is also on line "
+                            f"{earlier} for another person",
+                        )
+                    )
+        if row_problems:
+            problems.extend(row_problems)
+        elif row is not None:
+            rows.append(row)
+    if row_count == 0 and not structural:
+        problems.append(
+            Problem(table.header_line, None, p.NO_ROWS, "the file has a header but no rows")
+        )
+    return Validated(rows=rows, problems=problems, row_count=row_count)
+
+
+def _validate_row(
+    line: int,
+    cells: list[Cell],
+    columns: _Columns,
+    today: dt.date,
+    problems: list[Problem],
+) -> StaffRow | None:
+    values: dict[str, object] = {}
+
+    def field_(column: str, parse: Callable[[Cell], object], required: bool = False) -> None:
+        position = columns.index.get(column)
+        if position is None:
+            return
+        cell = cells[position] if position < len(cells) else None
+        label = columns.label[column]
+        if required and not _text(cell):
+            problems.append(Problem(line, label, p.MISSING_VALUE, f"{column} is empty"))
+            return
+        try:
+            values[column] = parse(cell)
+        except _RowProblem as problem:
+            problems.append(Problem(line, label, problem.code, problem.message))
+            return
+        limit = _MAX_LENGTH.get(column)
+        value = values[column]
+        if limit and isinstance(value, str) and len(value) > limit:
+            problems.append(
+                Problem(line, label, p.VALUE_TOO_LONG, f"{column} is longer than {limit}")
+            )
+
+    field_("bsn", parse_bsn, required=True)
+    field_("geboortedatum", lambda cell: parse_date(cell, secret=True), required=True)
+    field_("achternaam", _optional_text, required=True)
+    for column in ("tussenvoegsel", "voorletters", "voornamen", "personeelsnummer", "functie"):
+        field_(column, _optional_text)
+    field_("brin", parse_brin)
+    for column in ("datum_in_dienst", "datum_uit_dienst", "vog_datum"):
+        field_(column, parse_date)
+
+    birth = values.get("geboortedatum")
+    if isinstance(birth, dt.date):
+        label = columns.label["geboortedatum"]
+        if birth > today:
+            problems.append(
+                Problem(line, label, p.DATE_IN_FUTURE, "the birth date lies in the future")
+            )
+        elif birth < _OLDEST_BIRTH_DATE or birth.year > today.year - _YOUNGEST_AGE_YEARS:
+            problems.append(
+                Problem(line, label, p.DATE_IMPLAUSIBLE, "the birth date is not plausible")
+            )
+    vog = values.get("vog_datum")
+    if isinstance(vog, dt.date) and vog > today:
+        problems.append(
+            Problem(
+                line,
+                columns.label["vog_datum"],
+                p.DATE_IN_FUTURE,
+                f"the VOG date {vog.isoformat()} lies in the future",
+            )
+        )
+    start, end = values.get("datum_in_dienst"), values.get("datum_uit_dienst")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        problems.append(
+            Problem(
+                line,
+                columns.label["datum_uit_dienst"],
+                p.DATE_ORDER,
+                f"datum_uit_dienst {end.isoformat()} is before datum_in_dienst "
+                f"{start.isoformat()}",
+            )
+        )
+    if problems:
+        return None
+    return StaffRow(
+        line=line,
+        bsn=values["bsn"],  # type: ignore[arg-type]
+        birth_date=values["geboortedatum"],  # type: ignore[arg-type]
+        surname=values["achternaam"],  # type: ignore[arg-type]
+        prefix=values.get("tussenvoegsel"),  # type: ignore[arg-type]
+        initials=values.get("voorletters"),  # type: ignore[arg-type]
+        first_names=values.get("voornamen"),  # type: ignore[arg-type]
+        personeelsnummer=values.get("personeelsnummer"),  # type: ignore[arg-type]
+        brin=values.get("brin"),  # type: ignore[arg-type]
+        function=values.get("functie"),  # type: ignore[arg-type]
+        start_date=values.get("datum_in_dienst"),  # type: ignore[arg-type]
+        end_date=values.get("datum_uit_dienst"),  # type: ignore[arg-type]
+        vog_date=values.get("vog_datum"),  # type: ignore[arg-type]
+    )

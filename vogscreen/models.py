@@ -1,0 +1,347 @@
+"""The database schema, as SQLAlchemy 2 typed models.
+
+Alembic migrations (``alembic/``) are the only way this schema reaches a database; a test
+checks that the models and the migrations agree. Bulk paths use Core statements on these
+tables (``Person.__table__``) rather than ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dt.datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Board(Base):
+    """A school board (bevoegd gezag), known by its 5-digit DUO number."""
+
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(5), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    removal_threshold_percent: Mapped[int] = mapped_column(Integer, default=10)
+    removal_threshold_count: Mapped[int] = mapped_column(Integer, default=5)
+    followup_weeks: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[dt.datetime]
+
+
+class Person(Base):
+    """A member of staff. The BSN is held only as a blind index and a ciphertext."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bsn_index: Mapped[str] = mapped_column(String(64), unique=True)
+    bsn_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    surname: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str | None] = mapped_column(String(50))
+    initials: Mapped[str | None] = mapped_column(String(50))
+    first_names: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+
+
+class StaffList(Base):
+    """One upload of a board's staff list: accepted (with rows) or rejected (without)."""
+
+    __tablename__ = "staff_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    # pending: accepted, waiting to be applied; applied; held: waits for confirm/reject;
+    # discarded: rejected by an operator after a hold; superseded: a newer list won;
+    # rejected: invalid file, stored without rows.
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[dt.datetime]
+    received_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class StaffListRow(Base):
+    """One row of an accepted staff list, as the board gave it (the desired state)."""
+
+    __tablename__ = "staff_list_rows"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    surname: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str | None] = mapped_column(String(50))
+    initials: Mapped[str | None] = mapped_column(String(50))
+    first_names: Mapped[str | None] = mapped_column(String(200))
+    personeelsnummer: Mapped[str | None] = mapped_column(String(50))
+    brin: Mapped[str | None] = mapped_column(String(6))
+    function: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    vog_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Employment(Base):
+    """A person's employment at a board; current while ``ended_at`` is empty."""
+
+    __tablename__ = "employments"
+    __table_args__ = (UniqueConstraint("board_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    personeelsnummer: Mapped[str | None] = mapped_column(String(50))
+    brin: Mapped[str | None] = mapped_column(String(6))
+    function: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    vog_date: Mapped[dt.date | None] = mapped_column(Date)
+    first_staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"))
+    last_staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class Subscription(Base):
+    """A person's registration at the screening authority: one per person."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    # pending -> active (confirmed) -> ending -> ended; failed when the authority refused.
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    authority_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class AuthorityOperation(Base):
+    """The authority outbox: one row per subscribe or unsubscribe to send."""
+
+    __tablename__ = "authority_outbox"
+    __table_args__ = (Index("ix_authority_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # pending -> done | rejected
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]
+
+
+class Hit(Base):
+    """A signal from the authority: a new relevant record. It carries no offence detail."""
+
+    __tablename__ = "hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_hit_id: Mapped[str] = mapped_column(String(100), unique=True)
+    authority_ref: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    raised_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime]
+    routed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Cursor(Base):
+    """Where a paged feed (the authority's hits) was left off."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime]
+
+
+class Case(Base):
+    """The follow-up of one hit by one board."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("hit_id", "board_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"))
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    employment_id: Mapped[int | None] = mapped_column(ForeignKey("employments.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    opened_at: Mapped[dt.datetime]
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[dt.datetime | None]
+    last_reminder_at: Mapped[dt.datetime | None]
+
+
+class Notification(Base):
+    """The notification outbox: one email to one board."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+        UniqueConstraint("dedup_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+class JobRun(Base):
+    """One run of a job, manual or scheduled. ``(job, board_key, slot)`` is claimed once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "board_key", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    board_key: Mapped[str] = mapped_column(String(10))
+    slot: Mapped[str] = mapped_column(String(60))
+    worker: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """A per-board lease that keeps two runs for one board apart; it expires if unrenewed."""
+
+    __tablename__ = "leases"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime]
+
+
+class AuditEvent(Base):
+    """Append-only record of every change of state. Never a BSN or birth date."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    board_id: Mapped[int | None] = mapped_column(Integer)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MockAuthoritySubscription(Base):
+    """State of the in-process mock authority (not ours: the authority's view).
+
+    The mock keeps a salted hash of the BSN, never the number, so the database stays free
+    of BSNs in clear even with the mock in use.
+    """
+
+    __tablename__ = "mock_authority_subscriptions"
+
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bsn_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime]
+
+
+class MockAuthorityHit(Base):
+    __tablename__ = "mock_authority_hits"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    hit_id: Mapped[str] = mapped_column(String(100), unique=True)
+    ref: Mapped[str] = mapped_column(String(100))
+    raised_at: Mapped[dt.datetime]
+
+
+class MockAuthorityRequest(Base):
+    """Every write the mock authority applied, by idempotency key: the server-side count."""
+
+    __tablename__ = "mock_authority_requests"
+
+    idempotency_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    applied: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[dt.datetime]

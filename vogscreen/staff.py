@@ -1,0 +1,74 @@
+"""A board's current staff, as operators see it: never a BSN, never a birth date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from vogscreen.bootstrap import App
+from vogscreen.boards import get_board
+from vogscreen.intake.service import LIVE_STATUSES
+from vogscreen.models import StaffList, StaffListRow
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    personeelsnummer: str | None
+    name: str
+    brin: str | None
+    function: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    vog_date: dt.date | None
+
+
+def display_name(
+    surname: str, prefix: str | None, initials: str | None, first_names: str | None
+) -> str:
+    given = initials or first_names
+    return " ".join(part for part in (given, prefix, surname) if part)
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    board: str
+    staff_list_id: int | None
+    staff_list_status: str | None
+    received_at: dt.datetime | None
+    members: list[StaffMember]
+
+
+def current_staff(app: App, number: str) -> StaffOverview:
+    """The rows of the board's latest accepted staff list."""
+    with app.sessions() as session:
+        board = get_board(session, number)
+        staff_list = session.scalar(
+            select(StaffList)
+            .where(StaffList.board_id == board.id, StaffList.status.in_(LIVE_STATUSES))
+            .order_by(StaffList.id.desc())
+            .limit(1)
+        )
+        if staff_list is None:
+            return StaffOverview(board.number, None, None, None, [])
+        rows = session.scalars(
+            select(StaffListRow)
+            .where(StaffListRow.staff_list_id == staff_list.id)
+            .order_by(StaffListRow.line)
+        )
+        members = [
+            StaffMember(
+                personeelsnummer=row.personeelsnummer,
+                name=display_name(row.surname, row.prefix, row.initials, row.first_names),
+                brin=row.brin,
+                function=row.function,
+                start_date=row.start_date,
+                end_date=row.end_date,
+                vog_date=row.vog_date,
+            )
+            for row in rows
+        ]
+        return StaffOverview(
+            board.number, staff_list.id, staff_list.status, staff_list.received_at, members
+        )

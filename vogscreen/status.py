@@ -1,0 +1,59 @@
+"""The overview an operator and a monitoring system read: ``vogscreen status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vogscreen.bootstrap import App
+from vogscreen.intake.service import LIVE_STATUSES
+from vogscreen.models import Board, Employment, StaffList
+
+
+def status(app: App) -> dict[str, Any]:
+    with app.sessions() as session:
+        latest = (
+            select(StaffList.board_id, func.max(StaffList.id).label("id"))
+            .where(StaffList.status.in_(LIVE_STATUSES))
+            .group_by(StaffList.board_id)
+            .subquery()
+        )
+        staff_lists = {
+            row.board_id: row
+            for row in session.execute(
+                select(
+                    StaffList.board_id,
+                    StaffList.id,
+                    StaffList.status,
+                    StaffList.row_count,
+                    StaffList.received_at,
+                ).join(latest, latest.c.id == StaffList.id)
+            )
+        }
+        employed = dict(
+            session.execute(
+                select(Employment.board_id, func.count())
+                .where(Employment.ended_at.is_(None))
+                .group_by(Employment.board_id)
+            ).all()
+        )
+        boards = []
+        for board in session.scalars(select(Board).order_by(Board.number)):
+            staff_list = staff_lists.get(board.id)
+            boards.append(
+                {
+                    "number": board.number,
+                    "name": board.name,
+                    "staff": staff_list.row_count if staff_list else 0,
+                    "employments": employed.get(board.id, 0),
+                    "staff_list": None
+                    if staff_list is None
+                    else {
+                        "id": staff_list.id,
+                        "status": staff_list.status,
+                        "received_at": staff_list.received_at.isoformat(),
+                    },
+                }
+            )
+    return {"boards": boards}
