@@ -53,7 +53,6 @@ def _amsterdam() -> dt.tzinfo:
         return dt.timezone(dt.timedelta(hours=1))
 
 
-
 def bootstrap(
     settings: Settings | None = None,
     *,

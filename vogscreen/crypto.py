@@ -85,7 +85,9 @@ def _read_key_file(path: Path) -> BsnVault:
             encryption_key=_decode_key("KEY_FILE aes", data["aes"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigurationError(f"the key file {path} cannot be read: {type(exc).__name__}") from None
+        raise ConfigurationError(
+            f"the key file {path} cannot be read: {type(exc).__name__}"
+        ) from None
 
 
 def _create_key_file(path: Path) -> None:

@@ -22,7 +22,11 @@ REDACTED = "[redacted]"
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _BSN_LIKE.sub(REDACTED, value)
-    if isinstance(value, int) and not isinstance(value, bool) and 10_000_000 <= value < 1_000_000_000:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 10_000_000 <= value < 1_000_000_000
+    ):
         return REDACTED
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items()}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from vogscreen.bootstrap import App
 from vogscreen.boards import get_board
+from vogscreen.bootstrap import App
 from vogscreen.intake.service import LIVE_STATUSES
 from vogscreen.models import StaffList, StaffListRow
 

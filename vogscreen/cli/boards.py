@@ -38,7 +38,9 @@ def list_(context: Context) -> None:
     """List every board."""
     views = service.list_boards(context.app)
     if not views:
-        out.print("No boards yet. Add one with `vogscreen board add NUMBER --name ... --notify ...`.")
+        out.print(
+            "No boards yet. Add one with `vogscreen board add NUMBER --name ... --notify ...`."
+        )
         return
     table = Table("number", "name", "recipients", "removal threshold")
     for view in views:

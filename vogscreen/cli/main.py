@@ -99,7 +99,9 @@ def db_upgrade(context: Context) -> None:
     if before == after:
         out.print(f"The schema is up to date ({after}).")
     else:
-        out.print(f"Upgraded the schema from {before or 'nothing'} to {after} (head {head_revision()}).")
+        out.print(
+            f"Upgraded the schema from {before or 'nothing'} to {after} (head {head_revision()})."
+        )
 
 
 def _register() -> None:

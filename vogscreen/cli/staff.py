@@ -31,7 +31,9 @@ def staff() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the report (status, counts, every problem) as JSON to this file.",
 )
-@click.option("--by", "received_by", help="Who handed the list in (default: VOGSCREEN_ACTOR or $USER).")
+@click.option(
+    "--by", "received_by", help="Who handed the list in (default: VOGSCREEN_ACTOR or $USER)."
+)
 @pass_context
 def upload(
     context: Context,
@@ -49,9 +51,7 @@ def upload(
     2 usage error, 3 held.
     """
     with err.status(f"Reading and validating {file.name} …"):
-        report = service.upload(
-            context.app, number, file, dry_run=dry_run, received_by=received_by
-        )
+        report = service.upload(context.app, number, file, dry_run=dry_run, received_by=received_by)
     if report_json is not None:
         report_json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     _print_report(report)

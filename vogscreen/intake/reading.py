@@ -173,7 +173,9 @@ def _first_nonblank(rows: Iterator[tuple[object, ...]]) -> tuple[int, tuple[obje
     raise FileProblem(p.EMPTY_FILE, "the first sheet of the workbook is empty")
 
 
-def _xlsx_rows(rows: Iterator[tuple[object, ...]], header_line: int) -> Iterator[tuple[int, list[Cell]]]:
+def _xlsx_rows(
+    rows: Iterator[tuple[object, ...]], header_line: int
+) -> Iterator[tuple[int, list[Cell]]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

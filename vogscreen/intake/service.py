@@ -7,7 +7,6 @@ index in chunks, and new persons and the snapshot's rows are written with Core
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
-from vogscreen.bootstrap import App
 from vogscreen.boards import check_board_number
+from vogscreen.bootstrap import App
 from vogscreen.database import transaction
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem, Problem
@@ -94,7 +93,7 @@ def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[An
             Person.bsn_index.in_(chunk)
         )
         for row in session.execute(query):
-            known[row.bsn_index] = row
+            known[row.bsn_index] = row  # type: ignore[assignment]
     return known
 
 
@@ -106,7 +105,7 @@ def _current_employments(session: Session, board_id: int) -> list[Current[str]]:
     )
     return [
         Current(employment_id=employment.id, person=index, terms=terms_of(employment))
-        for employment, index in session.execute(query).tuples()
+        for employment, index in session.execute(query)
     ]
 
 
@@ -199,7 +198,7 @@ def upload(
             _birth_date_mismatches(validated.rows, indexes, known, "geboortedatum")
         )
         if report.problems:
-            report.problems.sort(key=lambda problem: (problem.line or 0))
+            report.problems.sort(key=lambda problem: problem.line or 0)
             return _reject(app, report, board_id, sha256, validated.row_count, actor, bound)
 
         desired = [
@@ -304,7 +303,7 @@ def _store(
             _insert_ignore(session, Person.__table__, new_persons)
         person_ids = {index: row.id for index, row in known.items()}
         if new_persons:
-            fresh = [person["bsn_index"] for person in new_persons]
+            fresh = [str(person["bsn_index"]) for person in new_persons]
             person_ids.update(
                 {index: row.id for index, row in _known_persons(session, fresh).items()}
             )

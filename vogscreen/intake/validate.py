@@ -110,10 +110,9 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
         return cell.date()
     if isinstance(cell, dt.date):
         return cell
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        # A date cell that lost its format in XLSX arrives as an Excel serial number.
-        if 1 <= cell < 2_958_466:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
+    # A date cell that lost its format in XLSX arrives as an Excel serial number.
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and 1 <= cell < 2_958_466:
+        return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
     raw = _text(cell)
     if not raw:
         return None
@@ -327,8 +326,7 @@ def _validate_row(
                 line,
                 columns.label["datum_uit_dienst"],
                 p.DATE_ORDER,
-                f"datum_uit_dienst {end.isoformat()} is before datum_in_dienst "
-                f"{start.isoformat()}",
+                f"datum_uit_dienst {end.isoformat()} is before datum_in_dienst {start.isoformat()}",
             )
         )
     if problems:
