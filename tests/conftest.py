@@ -110,5 +110,6 @@ class Cli:
 
 
 @pytest.fixture
-def run(env: dict[str, str], settings: Settings) -> Cli:
+def run(env: dict[str, str], app: App) -> Cli:
+    """The CLI on the same (migrated) database as ``app``."""
     return Cli(env)

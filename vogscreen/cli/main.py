@@ -104,6 +104,18 @@ def db_upgrade(context: Context) -> None:
         )
 
 
+@cli.command()
+@pass_context
+def demo(context: Context) -> None:
+    """Walk through vogscreen on the embedded default, in the current directory."""
+    from pathlib import Path
+
+    from vogscreen.cli.staff import print_report
+    from vogscreen.demo import run_demo
+
+    run_demo(context.app, Path("files"), out.print, print_report)
+
+
 def _register() -> None:
     from vogscreen.cli import boards, staff, status
 

@@ -138,3 +138,8 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
         with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
             write_csv(handle, header, rows)
         out.print(f"Wrote {csv_path}.")
+
+
+def print_report(report: UploadReport) -> None:
+    """The upload report as the operator sees it; shared with the demo."""
+    _print_report(report)
