@@ -6,11 +6,19 @@ import os
 
 from alembic import context
 from vogscreen.database import make_engine
-from vogscreen.models import Base
+from vogscreen.models import Base, UtcDateTime
 from vogscreen.settings import load_settings
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not import our models (they change); a UTC timestamp is a plain
+    # timezone-aware DateTime in the database.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: object) -> None:
@@ -19,6 +27,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -69,5 +69,6 @@ def run_demo(app: App, folder: Path, say: Say, show_report: ShowReport) -> None:
 
     say(f"\nThe demo's files are in {folder.resolve()}; the database is {app.engine.url}.")
     say(
-        f"Today is {app.today().isoformat()}. Try `vogscreen status` and `vogscreen staff show 10001`."
+        f"Today is {app.today().isoformat()}. "
+        "Try `vogscreen status` and `vogscreen staff show 10001`."
     )

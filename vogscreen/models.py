@@ -8,7 +8,7 @@ tables (``Person.__table__``) rather than ORM objects.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -121,6 +122,8 @@ class StaffList(Base):
     received_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
+    # Set when an operator confirmed a held list: the removal guard no longer applies.
+    confirmed_at: Mapped[dt.datetime | None]
 
 
 class StaffListRow(Base):
@@ -174,6 +177,9 @@ class Subscription(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
     # pending -> active (confirmed) -> ending -> ended; failed when the authority refused.
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # Counts the person's subscription cycles; part of every idempotency key, so a person
+    # who leaves and comes back gets fresh keys while a retried apply reuses the old ones.
+    generation: Mapped[int] = mapped_column(Integer, default=1)
     authority_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
@@ -189,8 +195,9 @@ class AuthorityOperation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     operation: Mapped[str] = mapped_column(String(20))
+    generation: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
-    # pending -> done | rejected
+    # pending -> done | rejected | cancelled (never sent, no longer wanted)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None]
@@ -345,3 +352,8 @@ class MockAuthorityRequest(Base):
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     applied: Mapped[int] = mapped_column(Integer, default=1)
     at: Mapped[dt.datetime]
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, for set-based statements on bulk paths."""
+    return cast(Table, model.__table__)

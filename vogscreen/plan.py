@@ -78,3 +78,74 @@ def diff_board(
             diff.update.append((employment, row))
     diff.start.extend(wanted.values())
     return diff
+
+
+def removal_guard(ending: int, current: int, percent: int, count: int) -> str | None:
+    """Why a staff list must be held, or None when it may be applied.
+
+    A list is held when it would end more than ``percent`` % **and** more than ``count`` of
+    the board's current employments: a truncated export must not unsubscribe half a board.
+    """
+    if ending > count and ending * 100 > percent * current:
+        share = ending * 100 / current if current else 100.0
+        return (
+            f"it would end {ending} of the board's {current} current employments "
+            f"({share:.0f}%), more than {percent}% and more than {count}"
+        )
+    return None
+
+
+# Subscription statuses. A person has at most one subscription row; ``generation`` counts
+# its cycles.
+PENDING = "pending"  # subscribe queued, not yet confirmed by the authority
+ACTIVE = "active"  # confirmed by the authority
+ENDING = "ending"  # unsubscribe queued
+ENDED = "ended"
+FAILED = "failed"  # the authority refused the subscribe (unknown BSN, birth date mismatch)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonState:
+    """What the subscription planner needs to know about one person."""
+
+    person_id: int
+    employed: bool
+    status: str | None = None
+    generation: int = 0
+    unsent_subscribe: int | None = None  # outbox id of a subscribe never attempted
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionAction:
+    kind: str  # subscribe | unsubscribe | cancel | close
+    person_id: int
+    generation: int
+    outbox_id: int | None = None
+
+
+def plan_subscriptions(states: Iterable[PersonState]) -> list[SubscriptionAction]:
+    """Subscribe when the first employment anywhere starts; unsubscribe when the last ends.
+
+    * employed, with no subscription (or an ended or ending one): subscribe, next generation;
+    * not employed, subscribed: unsubscribe; when the subscribe was never sent, cancel it
+      instead, so the authority never hears of a subscription that is no longer wanted;
+    * not employed, refused by the authority: close the failed subscription;
+    * a refused subscription of someone still employed is left for the operator: sending
+      the same refused data again every night would change nothing.
+    """
+    actions = []
+    for state in states:
+        if state.employed and state.status in (None, ENDED, ENDING):
+            actions.append(SubscriptionAction("subscribe", state.person_id, state.generation + 1))
+        elif not state.employed and state.status in (PENDING, ACTIVE):
+            if state.status == PENDING and state.unsent_subscribe is not None:
+                actions.append(
+                    SubscriptionAction(
+                        "cancel", state.person_id, state.generation, state.unsent_subscribe
+                    )
+                )
+            else:
+                actions.append(SubscriptionAction("unsubscribe", state.person_id, state.generation))
+        elif not state.employed and state.status == FAILED:
+            actions.append(SubscriptionAction("close", state.person_id, state.generation))
+    return actions

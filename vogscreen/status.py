@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from vogscreen.bootstrap import App
 from vogscreen.intake.service import LIVE_STATUSES
-from vogscreen.models import Board, Employment, StaffList
+from vogscreen.models import AuthorityOperation, Board, Employment, StaffList, Subscription
+from vogscreen.plan import ACTIVE, ENDING, FAILED, PENDING
 
 
 def status(app: App) -> dict[str, Any]:
@@ -56,4 +57,28 @@ def status(app: App) -> dict[str, Any]:
                     },
                 }
             )
-    return {"boards": boards}
+        by_status = dict(
+            session.execute(
+                select(Subscription.status, func.count()).group_by(Subscription.status)
+            ).all()
+        )
+        queued = dict(
+            session.execute(
+                select(AuthorityOperation.status, func.count())
+                .where(AuthorityOperation.status.in_(("pending", "rejected")))
+                .group_by(AuthorityOperation.status)
+            ).all()
+        )
+    return {
+        "boards": boards,
+        "subscriptions": {
+            "active": by_status.get(ACTIVE, 0),
+            "pending": by_status.get(PENDING, 0),
+            "failed": by_status.get(FAILED, 0),
+            "ending": by_status.get(ENDING, 0),
+        },
+        "authority_outbox": {
+            "pending": queued.get("pending", 0),
+            "rejected": queued.get("rejected", 0),
+        },
+    }

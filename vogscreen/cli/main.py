@@ -117,8 +117,11 @@ def demo(context: Context) -> None:
 
 
 def _register() -> None:
-    from vogscreen.cli import boards, staff, status
+    from vogscreen.cli import authority, boards, reconcile, staff, status
 
+    cli.add_command(authority.mock_authority)
+    cli.add_command(reconcile.reconcile_command)
+    cli.add_command(reconcile.validate_command)
     cli.add_command(boards.board)
     cli.add_command(staff.staff)
     cli.add_command(status.status)

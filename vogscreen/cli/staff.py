@@ -88,13 +88,19 @@ def _print_report(report: UploadReport) -> None:
         )
         return
     verb = "Would accept" if report.dry_run else "Accepted"
+    if report.status == service.HELD:
+        verb = "Would hold" if report.dry_run else "Received"
     stored = " (dry run: nothing stored)" if report.dry_run else f" as staff list {report.id}"
     out.print(f"[green]{verb}[/] {report.filename} for board {report.board}{stored}.")
     table = Table("rows", "new", "leaving", "changed", "unchanged")
     table.add_row(*(str(counts[key]) for key in ("rows", "new", "leaving", "changed", "unchanged")))
     out.print(table)
     if report.status == service.HELD and report.reason:
-        out.print(f"[yellow]Held:[/] {report.reason}")
+        out.print(
+            f"[yellow]Held[/] and not applied: {report.reason}. Check the file; then "
+            f"`vogscreen staff confirm {report.id}` applies it, "
+            f"`vogscreen staff reject {report.id}` discards it."
+        )
 
 
 @staff.command("show")
@@ -143,3 +149,34 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
 def print_report(report: UploadReport) -> None:
     """The upload report as the operator sees it; shared with the demo."""
     _print_report(report)
+
+
+@staff.command("confirm")
+@click.argument("staff_list_id", type=int, metavar="ID")
+@pass_context
+def confirm(context: Context, staff_list_id: int) -> None:
+    """Apply held staff list ID past the removal guard, then reconcile its board."""
+    from vogscreen.cli.reconcile import authority_for
+    from vogscreen.reconcile import confirm as release
+    from vogscreen.reconcile import reconcile
+
+    board = release(context.app, staff_list_id)
+    with authority_for(context.app) as authority:
+        summary = reconcile(context.app, authority, board=board)
+    out.print(f"Confirmed staff list {staff_list_id} of board {board} and applied it.")
+    drained = summary.drain
+    out.print(
+        f"Authority: {drained.subscribed} subscribed, {drained.unsubscribed} unsubscribed, "
+        f"{drained.deferred} left queued."
+    )
+
+
+@staff.command("reject")
+@click.argument("staff_list_id", type=int, metavar="ID")
+@pass_context
+def reject(context: Context, staff_list_id: int) -> None:
+    """Discard held staff list ID; the board's current staff stays as it is."""
+    from vogscreen.reconcile import reject as discard
+
+    board = discard(context.app, staff_list_id)
+    out.print(f"Discarded staff list {staff_list_id} of board {board}; nothing was applied.")

@@ -33,3 +33,9 @@ def status(context: Context, as_json: bool) -> None:
             "none" if staff_list is None else f"{staff_list['id']} ({staff_list['status']})",
         )
     out.print(table)
+    subscriptions = report["subscriptions"]
+    out.print(
+        f"Subscriptions: {subscriptions['active']} active, {subscriptions['pending']} pending, "
+        f"{subscriptions['ending']} ending, {subscriptions['failed']} refused by the authority. "
+        f"Authority outbox: {report['authority_outbox']['pending']} queued."
+    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,6 +33,19 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"{\\rtf", "an RTF document"),
 ]
+# Members that tell which kind of ZIP-based document an upload that is not XLSX is.
+_ZIP_KINDS: list[tuple[str, str]] = [
+    ("xl/workbook.bin", "an Excel binary workbook (.xlsb)"),
+    ("content.xml", "an OpenDocument file (.ods, from LibreOffice or OpenOffice)"),
+    ("word/document.xml", "a Word document"),
+    ("ppt/presentation.xml", "a PowerPoint presentation"),
+]
+# A multi-byte UTF-8 sequence; in Windows-1252 text these byte pairs are all but unheard of.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Excel writes and reads a first line "sep=;" that names the delimiter.
+_SEPARATOR_HINT = re.compile(r"sep=(.)", re.IGNORECASE)
 
 
 @dataclass
@@ -47,6 +62,14 @@ def read_table(data: bytes, *, max_unpacked_bytes: int) -> Table:
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, max_unpacked_bytes)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
+        # Office saves a password-protected .xlsx as an OLE2 container around the encrypted
+        # package, with the same signature as an old .xls.
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise FileProblem(
+                p.PASSWORD_PROTECTED,
+                "the workbook is protected with a password; remove the password "
+                "(or save it as CSV) and upload again",
+            )
         raise FileProblem(
             p.LEGACY_EXCEL,
             "this is an old Excel file (.xls); save it as .xlsx or as CSV and upload again",
@@ -54,29 +77,52 @@ def read_table(data: bytes, *, max_unpacked_bytes: int) -> Table:
     for signature, what in _SIGNATURES:
         if data.startswith(signature):
             raise FileProblem(p.NOT_A_TABLE, f"this is {what}, not a CSV or XLSX staff list")
-    return _read_csv(_decode(data))
+    text = _decode(data)
+    if text.lstrip().startswith("<"):
+        # Web systems often hand out an HTML table or an XML Spreadsheet 2003 named .xls.
+        raise FileProblem(
+            p.NOT_A_TABLE,
+            "this is an HTML or XML file (some systems save those as .xls), not a CSV or XLSX "
+            "staff list; open it in Excel and save it as .xlsx",
+        )
+    return _read_csv(text)
 
 
 def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16").lstrip("\ufeff")
         except UnicodeDecodeError:
-            raise FileProblem(p.ENCODING, "the file claims UTF-16 but is damaged") from None
+            raise FileProblem(
+                p.ENCODING, "the file claims UTF-16 but is damaged (cut off?)"
+            ) from None
     if b"\x00" in data:
         raise FileProblem(p.NOT_A_TABLE, "this is a binary file, not a CSV or XLSX staff list")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        # A second BOM is what a tool that adds one to text that already has one leaves.
+        return data.decode("utf-8-sig").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        if data.startswith(b"\xef\xbb\xbf") or _UTF8_SEQUENCE.search(data):
+            # Read as Windows-1252, every UTF-8 letter of the file would silently turn into
+            # two wrong ones ("JosÃ©"): refuse instead.
+            raise FileProblem(
+                p.ENCODING,
+                f"the file is UTF-8 text, but line {_line_of(data, exc.start)} is not (parts "
+                "from different exports pasted together, or a cut-off file); export it again "
+                "as CSV UTF-8",
+            ) from None
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise FileProblem(
             p.ENCODING,
-            f"the file is neither UTF-8 nor Windows-1252 text (byte {exc.start + 1}); "
+            f"the file is neither UTF-8 nor Windows-1252 text (line {_line_of(data, exc.start)}); "
             "export it again as CSV UTF-8",
         ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return len(data[: offset + 1].splitlines())
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -85,34 +131,66 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
+def _first_line(lines: Iterator[tuple[int, str]]) -> tuple[int, str]:
+    for number, line in lines:
+        if line.strip().strip(";,\t"):
+            return number, line
+    raise FileProblem(p.EMPTY_FILE, "the file has no header and no rows")
+
+
 def _read_csv(text: str) -> Table:
     lines = io.StringIO(text, newline="")
-    header_line = 0
-    first = ""
-    for header_line, first in enumerate(lines, start=1):  # noqa: B007 - used after the loop
-        if first.strip().strip(";,\t"):
-            break
-    else:
-        raise FileProblem(p.EMPTY_FILE, "the file has no header and no rows")
-    delimiter = _sniff_delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter))
+    numbered = enumerate(lines, start=1)
+    header_line, first = _first_line(numbered)
+    hint = _SEPARATOR_HINT.fullmatch(first.rstrip("\r\n"))
+    if hint:
+        header_line, first = _first_line(numbered)
+    delimiter = hint[1] if hint else _sniff_delimiter(first)
+    header = _trim(next(csv.reader([first], delimiter=delimiter)))
     return Table(
         kind="csv",
-        header=_trim(header),
-        rows=_csv_rows(lines, delimiter, header_line),
+        header=header,
+        rows=_csv_rows(lines, delimiter, header_line, len(header), text.endswith(("\n", "\r"))),
         header_line=header_line,
     )
 
 
 def _csv_rows(
-    lines: io.StringIO, delimiter: str, header_line: int
+    lines: io.StringIO, delimiter: str, header_line: int, width: int, terminated: bool
 ) -> Iterator[tuple[int, list[Cell]]]:
-    reader = csv.reader(lines, delimiter=delimiter)
+    # strict: a quote that is never closed would otherwise swallow the rest of the file
+    # into one value, and the rows in it would silently disappear.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     consumed = header_line
-    for record in reader:
+    last: tuple[int, list[str]] | None = None
+    while True:
         line = consumed + 1
+        try:
+            record = next(reader, None)
+        except csv.Error:
+            raise FileProblem(
+                p.STRAY_QUOTE,
+                f'line {line}: a double quote (") opens a value that is not closed where the '
+                "value ends; remove the quote, or put the whole value in quotes and double "
+                "the quotes inside it",
+            ) from None
+        if record is None:
+            break
         consumed = header_line + reader.line_num
-        yield line, list(record)
+        if last is not None:
+            yield last[0], list(last[1])
+        last = line, record
+    if last is None:
+        return
+    line, record = last
+    if not terminated and len(record) < width and any(value.strip() for value in record):
+        raise FileProblem(
+            p.SHORT_ROW,
+            f"the file ends in the middle of line {line}: it has {len(record)} of the "
+            f"{width} values and no line break (an interrupted download or copy?); "
+            "export the file again",
+        )
+    yield line, list(record)
 
 
 def _trim(values: list[str]) -> list[str]:
@@ -132,16 +210,29 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
     # Declared sizes bound what zipfile will ever inflate, so checking them here refuses a
     # zip bomb before a single byte is decompressed.
     unpacked = sum(member.file_size for member in members)
-    if len(members) > _XLSX_MAX_MEMBERS or unpacked > max_unpacked_bytes:
+    if len(members) > _XLSX_MAX_MEMBERS:
         raise FileProblem(
             p.XLSX_TOO_LARGE,
-            f"the XLSX file unpacks to {unpacked // (1024 * 1024)} MiB, over the limit of "
-            f"{max_unpacked_bytes // (1024 * 1024)} MiB",
+            f"the XLSX file holds {len(members)} parts, over the limit of {_XLSX_MAX_MEMBERS}",
+        )
+    if unpacked > max_unpacked_bytes:
+        raise FileProblem(
+            p.XLSX_TOO_LARGE,
+            f"the XLSX file unpacks to {_size(unpacked)}, over the limit of "
+            f"{_size(max_unpacked_bytes)}",
         )
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names:
-        raise FileProblem(p.NOT_A_TABLE, "this is a ZIP archive, not an XLSX workbook")
-    bad = archive.testzip() if len(data) < 5 * 1024 * 1024 else None
+        what = next((kind for part, kind in _ZIP_KINDS if part in names), "a ZIP archive")
+        raise FileProblem(
+            p.NOT_A_TABLE,
+            f"this is {what}, not an XLSX workbook; save it as .xlsx or CSV and upload again",
+        )
+    try:
+        bad = archive.testzip() if len(data) < 5 * 1024 * 1024 else None
+    except (zlib.error, EOFError, RuntimeError, NotImplementedError, OSError):
+        # a broken deflate stream, an encrypted part, a compression zipfile does not know
+        bad = "?"
     if bad is not None:
         raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged (a part fails its checksum)")
     import openpyxl  # imported here: a second or so of import time that CSV users never pay
@@ -151,6 +242,9 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = workbook.worksheets[0]
+            # The <dimension> a writer declares can be wrong, and read-only mode would stop
+            # at it, silently dropping the rows below: read what is there instead.
+            sheet.reset_dimensions()
             rows = sheet.iter_rows(values_only=True)
             header_line, header_cells = _first_nonblank(rows)
     except FileProblem:
@@ -164,6 +258,12 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
         rows=_xlsx_rows(rows, header_line),
         header_line=header_line,
     )
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count // (1024 * 1024)} MiB"
+    return f"{count // 1024} KiB"
 
 
 def _first_nonblank(rows: Iterator[tuple[object, ...]]) -> tuple[int, tuple[object, ...]]:

@@ -15,20 +15,18 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Row, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import transaction
+from vogscreen.database import insert_ignore, transaction
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import read_table
 from vogscreen.intake.validate import StaffRow, Validated, validate_table
-from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow
-from vogscreen.plan import Current, Desired, Terms, diff_board
+from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
+from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
 
 log = structlog.get_logger(__name__)
 
@@ -118,12 +116,6 @@ def _latest_live(session: Session, board_id: int) -> StaffList | None:
     )
 
 
-def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    session.execute(statement.on_conflict_do_nothing(), rows)
-
-
 def _birth_date_mismatches(
     rows: Iterable[StaffRow], indexes: list[str], known: dict[str, Row[Any]], label: str
 ) -> list[Problem]:
@@ -207,12 +199,19 @@ def upload(
         ]
         diff = diff_board(desired, _current_employments(session, board_id), app.today())
         report.counts.update(diff.counts())
-    report.status = ACCEPTED
+        current = len(diff.end) + len(diff.update) + len(diff.unchanged)
+        report.reason = removal_guard(
+            len(diff.end), current, board.removal_threshold_percent, board.removal_threshold_count
+        )
+    report.status = ACCEPTED if report.reason is None else HELD
     if dry_run:
         bound.info("staff_list.previewed", **report.counts)
         return report
     report.id = _store(app, board_id, path.name, sha256, validated, indexes, known, report, actor)
-    bound.info("staff_list.accepted", staff_list=report.id, **report.counts)
+    if report.status == HELD:
+        bound.warning("staff_list.held", staff_list=report.id, **report.counts)
+    else:
+        bound.info("staff_list.accepted", staff_list=report.id, **report.counts)
     return report
 
 
@@ -300,7 +299,7 @@ def _store(
             if index not in known
         ]
         if new_persons:
-            _insert_ignore(session, Person.__table__, new_persons)
+            insert_ignore(session, table(Person), new_persons, "bsn_index")
         person_ids = {index: row.id for index, row in known.items()}
         if new_persons:
             fresh = [str(person["bsn_index"]) for person in new_persons]
@@ -311,10 +310,10 @@ def _store(
             board_id=board_id,
             sha256=sha256,
             filename=filename,
-            status="pending",
+            status="pending" if report.status == ACCEPTED else "held",
             row_count=len(validated.rows),
             counts={key: value for key, value in report.counts.items() if key != "rows"},
-            report={"problems": []},
+            report={"problems": [], "reason": report.reason},
             received_at=now,
             received_by=actor,
         )
@@ -345,7 +344,7 @@ def _store(
             session,
             at=now,
             actor=actor,
-            action="staff_list.accepted",
+            action=f"staff_list.{report.status}",
             entity="staff_list",
             entity_id=staff_list.id,
             board_id=board_id,

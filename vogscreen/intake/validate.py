@@ -94,7 +94,7 @@ def parse_bsn(cell: Cell) -> str:
             "format the column as text and export again",
         )
     digits = raw.replace(" ", "").replace(".", "").replace("-", "")
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise _RowProblem(p.BSN_INVALID, "the BSN contains characters other than digits")
     if len(digits) == 8:  # a spreadsheet dropped the leading zero
         digits = "0" + digits
@@ -197,7 +197,9 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
         if structural:
             continue
         row_problems: list[Problem] = []
-        if table.kind == "csv" and len(cells) < width:
+        # Excel leaves out the delimiters of empty cells at the end of some rows, so a
+        # short row is only wrong when it lacks a required column.
+        if table.kind == "csv" and any(columns.index[name] >= len(cells) for name in REQUIRED):
             row_problems.append(
                 Problem(
                     line,

@@ -1,0 +1,278 @@
+"""Applying staff lists: the board's newest accepted list becomes its current employments.
+
+For each board with a pending list: plan (pure :func:`vogscreen.plan.diff_board`), guard
+(:func:`vogscreen.plan.removal_guard`), then write the employments and the authority
+outbox rows they cause in one transaction. Writes are set-based (executemany, one UPDATE
+for the board's unchanged staff), never one ORM round trip per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from vogscreen import audit
+from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
+from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
+from vogscreen.subscriptions import SubscriptionChanges, chunks, drifted_people, sync_people
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class BoardResult:
+    board: str
+    staff_list: int
+    outcome: str  # applied | held | superseded
+    counts: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+    changes: SubscriptionChanges = field(default_factory=SubscriptionChanges)
+
+
+@dataclass
+class ApplySummary:
+    boards: list[BoardResult] = field(default_factory=list)
+    lapsed: int = 0
+    subscriptions: SubscriptionChanges = field(default_factory=SubscriptionChanges)
+
+    @property
+    def held(self) -> list[BoardResult]:
+        return [result for result in self.boards if result.outcome == "held"]
+
+
+_TERMS = ("personeelsnummer", "brin", "function", "start_date", "end_date", "vog_date")
+_NAMES = ("surname", "prefix", "initials", "first_names")
+
+
+def _terms(row: Any) -> Terms:
+    return Terms(*(getattr(row, name) for name in _TERMS))
+
+
+def boards_with_pending_lists(session: Session, board_number: str | None) -> list[Board]:
+    query = (
+        select(Board)
+        .where(Board.id.in_(select(StaffList.board_id).where(StaffList.status == "pending")))
+        .order_by(Board.number)
+    )
+    if board_number is not None:
+        query = query.where(Board.number == board_number)
+    return list(session.scalars(query))
+
+
+def apply_board(
+    session: Session, board: Board, *, now: dt.datetime, today: dt.date, actor: str
+) -> BoardResult | None:
+    """Apply the board's newest pending list, or hold it. None when nothing is pending."""
+    pending = list(
+        session.scalars(
+            select(StaffList)
+            .where(StaffList.board_id == board.id, StaffList.status == "pending")
+            .order_by(StaffList.id)
+            .with_for_update()
+        )
+    )
+    if not pending:
+        return None
+    latest = pending[-1]
+    last_applied = session.scalar(
+        select(func.max(StaffList.id)).where(
+            StaffList.board_id == board.id, StaffList.status == "applied"
+        )
+    )
+    # Older pending lists are overtaken by the newest; a list older than the last applied
+    # one is never applied over it.
+    for staff_list in pending[:-1]:
+        _decide(staff_list, "superseded", now, actor)
+    if last_applied is not None and latest.id < last_applied:
+        _decide(latest, "superseded", now, actor)
+        return BoardResult(board.number, latest.id, "superseded")
+
+    rows = session.execute(
+        select(StaffListRow, *(getattr(Person, name).label("p_" + name) for name in _NAMES))
+        .join(Person, Person.id == StaffListRow.person_id)
+        .where(StaffListRow.staff_list_id == latest.id)
+    ).all()
+    employments = session.execute(
+        select(
+            Employment.id,
+            Employment.person_id,
+            Employment.ended_at,
+            *(getattr(Employment, name) for name in _TERMS),
+        ).where(Employment.board_id == board.id)
+    ).all()
+    current = [
+        Current(employment_id=e.id, person=e.person_id, terms=_terms(e))
+        for e in employments
+        if e.ended_at is None
+    ]
+    diff = diff_board(
+        (Desired(person=r.StaffListRow.person_id, terms=_terms(r.StaffListRow)) for r in rows),
+        current,
+        today,
+    )
+    counts = diff.counts()
+    if latest.confirmed_at is None:
+        reason = removal_guard(
+            len(diff.end),
+            len(current),
+            board.removal_threshold_percent,
+            board.removal_threshold_count,
+        )
+        if reason is not None:
+            latest.status = "held"
+            latest.report = {**latest.report, "reason": reason}
+            audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="staff_list.held",
+                entity="staff_list",
+                entity_id=latest.id,
+                board_id=board.id,
+                **counts,
+            )
+            log.warning("staff_list.held", board=board.number, staff_list=latest.id, **counts)
+            return BoardResult(board.number, latest.id, "held", counts, reason)
+
+    ended_rows = {e.person_id: e.id for e in employments if e.ended_at is not None}
+    if diff.end:
+        session.execute(
+            update(table(Employment))
+            .where(table(Employment).c.id == bindparam("eid"))
+            .values(ended_at=now),
+            [{"eid": employment.employment_id} for employment in diff.end],
+        )
+    if diff.update:
+        session.execute(
+            update(table(Employment))
+            .where(table(Employment).c.id == bindparam("eid"))
+            .values({name: bindparam("v_" + name) for name in _TERMS}),
+            [
+                {"eid": employment.employment_id, **_term_params(row.terms)}
+                for employment, row in diff.update
+            ],
+        )
+    restart = [row for row in diff.start if row.person in ended_rows]
+    if restart:
+        session.execute(
+            update(table(Employment))
+            .where(table(Employment).c.id == bindparam("eid"))
+            .values(
+                ended_at=None,
+                started_at=now,
+                first_staff_list_id=latest.id,
+                **{name: bindparam("v_" + name) for name in _TERMS},
+            ),
+            [{"eid": ended_rows[row.person], **_term_params(row.terms)} for row in restart],
+        )
+    fresh = [row for row in diff.start if row.person not in ended_rows]
+    if fresh:
+        session.execute(
+            insert(Employment),
+            [
+                {
+                    "board_id": board.id,
+                    "person_id": row.person,
+                    **{name: getattr(row.terms, name) for name in _TERMS},
+                    "first_staff_list_id": latest.id,
+                    "last_staff_list_id": latest.id,
+                    "started_at": now,
+                }
+                for row in fresh
+            ],
+        )
+    # One statement marks every employment still current as seen in this list.
+    session.execute(
+        update(Employment)
+        .where(Employment.board_id == board.id, Employment.ended_at.is_(None))
+        .values(last_staff_list_id=latest.id)
+        .execution_options(synchronize_session=False)
+    )
+    _update_names(session, rows)
+    _decide(latest, "applied", now, actor)
+    changes = sync_people(
+        session,
+        [row.person for row in diff.start] + [employment.person for employment in diff.end],
+        now,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="staff_list.applied",
+        entity="staff_list",
+        entity_id=latest.id,
+        board_id=board.id,
+        **counts,
+        **changes.as_dict(),
+    )
+    log.info("staff_list.applied", board=board.number, staff_list=latest.id, **counts)
+    return BoardResult(board.number, latest.id, "applied", counts, changes=changes)
+
+
+def _term_params(terms: Terms) -> dict[str, Any]:
+    return {"v_" + name: getattr(terms, name) for name in _TERMS}
+
+
+def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) -> None:
+    staff_list.status = status
+    staff_list.decided_at = now
+    staff_list.decided_by = actor
+
+
+def _update_names(session: Session, rows: Sequence[Any]) -> None:
+    """Keep each person's name as the newest applied list spells it."""
+    changed = [
+        {"pid": r.StaffListRow.person_id, **{"v_" + n: getattr(r.StaffListRow, n) for n in _NAMES}}
+        for r in rows
+        if any(getattr(r.StaffListRow, n) != getattr(r, "p_" + n) for n in _NAMES)
+    ]
+    if changed:
+        session.execute(
+            update(table(Person))
+            .where(table(Person).c.id == bindparam("pid"))
+            .values({n: bindparam("v_" + n) for n in _NAMES}),
+            changed,
+        )
+
+
+def end_lapsed_employments(
+    session: Session, *, now: dt.datetime, today: dt.date, actor: str
+) -> tuple[int, SubscriptionChanges]:
+    """End employments whose datum_uit_dienst has passed since their list was applied."""
+    lapsed = session.execute(
+        select(Employment.id, Employment.person_id, Employment.board_id).where(
+            Employment.ended_at.is_(None), Employment.end_date < today
+        )
+    ).all()
+    if not lapsed:
+        return 0, SubscriptionChanges()
+    for chunk in chunks([row.id for row in lapsed]):
+        session.execute(
+            update(Employment)
+            .where(Employment.id.in_(chunk))
+            .values(ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    changes = sync_people(session, [row.person_id for row in lapsed], now)
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="employments.lapsed",
+        entity="employment",
+        ended=len(lapsed),
+        **changes.as_dict(),
+    )
+    return len(lapsed), changes
+
+
+def heal(session: Session, *, now: dt.datetime) -> SubscriptionChanges:
+    """Fix any person whose subscription disagrees with their employments (set-based)."""
+    return sync_people(session, drifted_people(session), now)

@@ -1,0 +1,160 @@
+"""``vogscreen reconcile`` and ``vogscreen validate``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from vogscreen.authority import ScreeningAuthority
+from vogscreen.bootstrap import App
+from vogscreen.cli.main import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.models import Board, Employment
+from vogscreen.outbox import count_due
+from vogscreen.reconcile import ReconcileSummary, reconcile
+from vogscreen.validation import validate
+
+
+@contextmanager
+def authority_for(app: App) -> Iterator[ScreeningAuthority]:
+    from vogscreen.authorities import load_authority
+
+    authority = load_authority(app)
+    try:
+        yield authority
+    finally:
+        authority.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@click.command("reconcile")
+@click.option("--board", "board", metavar="NUMBER", help="Only this board's staff lists.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing, send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def reconcile_command(context: Context, board: str | None, dry_run: bool, as_json: bool) -> None:
+    """Apply pending staff lists, then send the queued operations to the authority.
+
+    Exit codes: 0 done, 1 the authority could not be reached (operations stay queued for
+    the next run) or is misconfigured, 3 a staff list was held by the removal guard.
+    """
+    app = context.app
+    if dry_run:
+        summary = reconcile(app, None, board=board, dry_run=True)
+    else:
+        with authority_for(app) as authority, _progress() as progress:
+            task = progress.add_task("Sending to the authority", total=None)
+
+            def advance(count: int) -> None:
+                if progress.tasks[task].total is None:
+                    progress.update(task, total=count_due(app) + count)
+                progress.advance(task, count)
+
+            summary = reconcile(app, authority, board=board, progress=advance)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_summary(app, summary)
+    if summary.apply.held:
+        raise SystemExit(EXIT_HELD)
+    if summary.drain.stopped:
+        raise SystemExit(EXIT_FAILED)
+
+
+def _print_summary(app: App, summary: ReconcileSummary) -> None:
+    title = "Plan (dry run: nothing written, nothing sent)" if summary.dry_run else "Reconciled"
+    out.print(f"[bold]{title}[/]")
+    if summary.apply.boards:
+        table = Table("board", "staff list", "outcome", "new", "leaving", "changed", "unchanged")
+        for result in summary.apply.boards:
+            counts = result.counts
+            table.add_row(
+                result.board,
+                str(result.staff_list),
+                result.outcome,
+                *(str(counts.get(key, "")) for key in ("new", "leaving", "changed", "unchanged")),
+            )
+        out.print(table)
+    else:
+        out.print("No pending staff lists.")
+    for result in summary.apply.held:
+        out.print(
+            f"[yellow]Held[/] staff list {result.staff_list} of board {result.board}: "
+            f"{result.reason}. `vogscreen staff confirm {result.staff_list}` applies it, "
+            f"`vogscreen staff reject {result.staff_list}` discards it."
+        )
+    if summary.apply.lapsed:
+        out.print(f"{summary.apply.lapsed} employment(s) ended because datum_uit_dienst passed.")
+    changes = summary.apply.subscriptions
+    out.print(
+        f"Subscriptions: {changes.subscribe} to subscribe, {changes.unsubscribe} to unsubscribe"
+        + (f", {changes.cancelled} cancelled before sending" if changes.cancelled else "")
+        + "."
+    )
+    if summary.dry_run:
+        return
+    drained = summary.drain
+    out.print(
+        f"Authority: {drained.subscribed} subscribed, {drained.unsubscribed} unsubscribed, "
+        f"{drained.rejected} refused, {drained.deferred} left queued."
+    )
+    if drained.rejections:
+        _print_rejections(app, drained.rejections)
+    if drained.stopped:
+        err.print(f"[red]Stopped:[/] {drained.stopped}. Queued operations are retried next run.")
+
+
+def _print_rejections(app: App, rejections: list[tuple[int, str]]) -> None:
+    people = {person_id for person_id, _ in rejections}
+    with app.sessions() as session:
+        where = {
+            row.person_id: row
+            for row in session.execute(
+                select(Employment.person_id, Employment.personeelsnummer, Board.number)
+                .join(Board, Board.id == Employment.board_id)
+                .where(Employment.person_id.in_(people))
+            )
+        }
+    table = Table("board", "personeelsnummer", "refused because", title="Refused by the authority")
+    for person_id, code in rejections:
+        row = where.get(person_id)
+        table.add_row(row.number if row else "?", (row.personeelsnummer or "") if row else "", code)
+    out.print(table)
+    out.print("Ask the board to check these persons' BSN and birth date.")
+
+
+@click.command("validate")
+@click.option("--repair", is_flag=True, help="Re-subscribe the missing, cancel the unknown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_context
+def validate_command(context: Context, repair: bool, as_json: bool) -> None:
+    """Compare our subscriptions with the authority's list (and repair the drift)."""
+    app = context.app
+    with authority_for(app) as authority, err.status("Reading the authority's subscriptions …"):
+        report = validate(app, authority, repair=repair)
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+        return
+    out.print(
+        f"Authority holds {report.authority}, we hold {report.ours} active: "
+        f"{report.missing} missing at the authority, {report.unknown} unknown to us."
+    )
+    if repair:
+        out.print(f"Repaired: {report.resubscribed} re-subscribed, {report.cancelled} cancelled.")
+    elif report.missing or report.unknown:
+        out.print("Run `vogscreen validate --repair` to fix the drift.")

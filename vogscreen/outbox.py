@@ -1,0 +1,369 @@
+"""Draining the authority outbox: sending queued subscribe/unsubscribe operations.
+
+Batches go through the adapter; each item's result is recorded on its own outbox row and
+on the person's subscription. Errors are handled by kind:
+
+* transient (:class:`AuthorityUnavailable`): retried with tenacity, honouring Retry-After;
+  when it still fails the batch stays pending, with a later ``next_attempt_at``, and the
+  drain stops: the authority is down, and the next run picks up where this one left off;
+* a refused item: recorded on that item (``rejected``), the others go on;
+* configuration (:class:`AuthorityMisconfigured`): raised, the run stops.
+
+An operation sent but not recorded (a crash in between) is sent again with the same
+idempotency key, which the authority deduplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import tenacity
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from vogscreen import audit
+from vogscreen.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
+from vogscreen.bootstrap import App
+from vogscreen.database import transaction
+from vogscreen.exceptions import AuthorityUnavailable
+from vogscreen.models import AuthorityOperation, Person, Subscription, table
+from vogscreen.plan import ACTIVE, ENDED, ENDING, FAILED, PENDING
+
+log = structlog.get_logger(__name__)
+
+BATCH_SIZE = 1000
+RetryPolicy = Callable[[], tenacity.Retrying]
+
+
+def _wait_for_authority(state: tenacity.RetryCallState) -> float:
+    """Honour the authority's Retry-After; otherwise back off exponentially."""
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if isinstance(error, AuthorityUnavailable) and error.retry_after is not None:
+        return min(error.retry_after, 60.0)
+    return float(tenacity.wait_exponential(multiplier=0.5, max=10)(state))
+
+
+def _log_attempt(state: tenacity.RetryCallState) -> None:
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    log.warning(
+        "authority.retry",
+        attempt=state.attempt_number,
+        error=str(error),
+        wait_s=round(state.upcoming_sleep, 2),
+    )
+
+
+def default_retry_policy() -> tenacity.Retrying:
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(AuthorityUnavailable),
+        stop=tenacity.stop_after_attempt(4),
+        wait=_wait_for_authority,
+        before_sleep=_log_attempt,
+        reraise=True,
+    )
+
+
+def retry_policy(stop: tenacity.stop.stop_base, wait: tenacity.wait.wait_base) -> RetryPolicy:
+    """A policy with injected stop and wait (tests pass stop_after_attempt(2), wait_none())."""
+    return lambda: tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(AuthorityUnavailable),
+        stop=stop,
+        wait=wait,
+        before_sleep=_log_attempt,
+        reraise=True,
+    )
+
+
+@dataclass
+class DrainSummary:
+    sent: int = 0
+    subscribed: int = 0
+    unsubscribed: int = 0
+    rejected: int = 0
+    deferred: int = 0
+    batches: int = 0
+    stopped: str | None = None
+    rejections: list[tuple[int, str]] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "subscribed": self.subscribed,
+            "unsubscribed": self.unsubscribed,
+            "rejected": self.rejected,
+            "deferred": self.deferred,
+            "stopped": self.stopped,
+        }
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """How long a failed operation waits before the next run tries it: 1, 2, 4 … 60 min."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def count_due(app: App) -> int:
+    with app.sessions() as session:
+        return int(session.scalar(select(func.count()).where(*_due(app.now()))) or 0)
+
+
+def _due(now: dt.datetime) -> tuple[Any, ...]:
+    return (
+        AuthorityOperation.status == "pending",
+        or_(
+            AuthorityOperation.next_attempt_at.is_(None), AuthorityOperation.next_attempt_at <= now
+        ),
+    )
+
+
+def _claim(session: Session, now: dt.datetime, limit: int) -> list[Any]:
+    earlier = aliased(AuthorityOperation)
+    # An operation waits while an earlier one for the same person is unfinished: an
+    # unsubscribe needs the reference its subscribe brings back.
+    waits = (
+        select(earlier.id)
+        .where(
+            earlier.person_id == AuthorityOperation.person_id,
+            earlier.status == "pending",
+            earlier.id < AuthorityOperation.id,
+        )
+        .exists()
+    )
+    query = (
+        select(
+            AuthorityOperation.id,
+            AuthorityOperation.person_id,
+            AuthorityOperation.operation,
+            AuthorityOperation.generation,
+            AuthorityOperation.idempotency_key,
+            AuthorityOperation.attempts,
+        )
+        .where(*_due(now), ~waits)
+        .order_by(AuthorityOperation.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several workers drain in parallel; each takes rows no other holds.
+        query = query.with_for_update(skip_locked=True, of=AuthorityOperation)
+    rows = session.execute(query).all()
+    # One operation per person per batch, in queue order: an unsubscribe of generation n
+    # must reach the authority before the subscribe of generation n + 1.
+    seen: set[int] = set()
+    batch = []
+    for row in rows:
+        if row.person_id not in seen:
+            seen.add(row.person_id)
+            batch.append(row)
+    return batch
+
+
+def drain(
+    app: App,
+    authority: ScreeningAuthority,
+    *,
+    batch_size: int = BATCH_SIZE,
+    retry: RetryPolicy = default_retry_policy,
+    progress: Callable[[int], None] | None = None,
+) -> DrainSummary:
+    summary = DrainSummary()
+    while True:
+        now = app.now()
+        with transaction(app.sessions) as session:
+            batch = _claim(session, now, batch_size)
+            if not batch:
+                break
+            done = _send_batch(app, session, authority, batch, retry, summary)
+        if progress is not None:
+            progress(len(batch))
+        if not done:
+            break
+    if summary.sent or summary.deferred:
+        log.info("outbox.drained", **summary.as_dict())
+    return summary
+
+
+def _send_batch(
+    app: App,
+    session: Session,
+    authority: ScreeningAuthority,
+    batch: Sequence[Any],
+    retry: RetryPolicy,
+    summary: DrainSummary,
+) -> bool:
+    now = app.now()
+    summary.batches += 1
+    subscribes = [row for row in batch if row.operation == "subscribe"]
+    unsubscribes = [row for row in batch if row.operation == "unsubscribe"]
+    results: dict[str, ItemResult] = {}
+    try:
+        if subscribes:
+            items = _subscribe_items(app, session, subscribes)
+            for result in retry()(authority.subscribe, items):
+                results[result.idempotency_key] = result
+        if unsubscribes:
+            items_u, settled = _unsubscribe_items(session, unsubscribes)
+            results.update(settled)
+            if items_u:
+                for result in retry()(authority.unsubscribe, items_u):
+                    results[result.idempotency_key] = result
+    except AuthorityUnavailable as exc:
+        waiting = [row for row in batch if row.idempotency_key not in results]
+        _defer(session, waiting, now)
+        summary.deferred += len(waiting)
+        summary.stopped = f"the authority is unavailable: {exc}"
+        log.warning("outbox.deferred", operations=len(waiting), error=str(exc))
+        _record(session, batch, results, now, summary)
+        return False
+    _record(session, batch, results, now, summary)
+    missing = [row for row in batch if row.idempotency_key not in results]
+    if missing:
+        # The authority answered without a result for these: try them again later.
+        _defer(session, missing, now)
+        summary.deferred += len(missing)
+    return True
+
+
+def _subscribe_items(app: App, session: Session, rows: Sequence[Any]) -> list[SubscribeItem]:
+    people = {
+        person.id: person
+        for person in session.execute(
+            select(Person.id, Person.bsn_cipher, Person.birth_date).where(
+                Person.id.in_([row.person_id for row in rows])
+            )
+        )
+    }
+    cipher = app.vault.cipher()
+    return [
+        SubscribeItem(
+            idempotency_key=row.idempotency_key,
+            bsn=cipher.decrypt(people[row.person_id].bsn_cipher),
+            birth_date=people[row.person_id].birth_date,
+        )
+        for row in rows
+    ]
+
+
+def _unsubscribe_items(
+    session: Session, rows: Sequence[Any]
+) -> tuple[list[UnsubscribeItem], dict[str, ItemResult]]:
+    refs = dict(
+        session.execute(
+            select(Subscription.person_id, Subscription.authority_ref).where(
+                Subscription.person_id.in_([row.person_id for row in rows])
+            )
+        ).all()
+    )
+    items, settled = [], {}
+    for row in rows:
+        ref = refs.get(row.person_id)
+        if ref:
+            items.append(UnsubscribeItem(row.idempotency_key, ref))
+        else:
+            # Never confirmed by the authority (its subscribe was refused): nothing to end.
+            settled[row.idempotency_key] = ItemResult(row.idempotency_key, True, "not_found")
+    return items, settled
+
+
+def _defer(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
+    if not rows:
+        return
+    session.execute(
+        update(table(AuthorityOperation))
+        .where(table(AuthorityOperation).c.id == bindparam("oid"))
+        .values(attempts=bindparam("n"), next_attempt_at=bindparam("at")),
+        [{"oid": r.id, "n": r.attempts + 1, "at": now + backoff(r.attempts + 1)} for r in rows],
+    )
+
+
+def _record(
+    session: Session,
+    batch: Sequence[Any],
+    results: dict[str, ItemResult],
+    now: dt.datetime,
+    summary: DrainSummary,
+) -> None:
+    ops = table(AuthorityOperation)
+    subs = table(Subscription)
+    outcome_rows: list[dict[str, Any]] = []
+    adopt: list[dict[str, Any]] = []
+    activate: list[dict[str, Any]] = []
+    fail: list[dict[str, Any]] = []
+    end: list[dict[str, Any]] = []
+    for row in batch:
+        result = results.get(row.idempotency_key)
+        if result is None:
+            continue
+        outcome_rows.append(
+            {
+                "oid": row.id,
+                "st": "done" if result.ok else "rejected",
+                "n": row.attempts + 1,
+                "code": result.code,
+                "err": None if result.ok else (result.message or result.code),
+            }
+        )
+        key = {"p": row.person_id, "g": row.generation}
+        if row.operation == "subscribe" and result.ok:
+            adopt.append({**key, "ref": result.subscription_ref})
+            activate.append(key)
+            summary.subscribed += 1
+        elif row.operation == "subscribe":
+            fail.append({**key, "err": result.code})
+            summary.rejected += 1
+            summary.rejections.append((row.person_id, result.code))
+        elif result.ok:
+            end.append(key)
+            summary.unsubscribed += 1
+        else:
+            summary.rejected += 1
+            summary.rejections.append((row.person_id, result.code))
+    summary.sent += len(outcome_rows)
+    if outcome_rows:
+        session.execute(
+            update(ops)
+            .where(ops.c.id == bindparam("oid"))
+            .values(
+                status=bindparam("st"),
+                attempts=bindparam("n"),
+                error_code=bindparam("code"),
+                error=bindparam("err"),
+                done_at=now,
+            ),
+            outcome_rows,
+        )
+    same_generation = (subs.c.person_id == bindparam("p"), subs.c.generation == bindparam("g"))
+    if adopt:
+        # The reference is kept even when the person left meanwhile: the unsubscribe needs it.
+        session.execute(
+            update(subs)
+            .where(*same_generation)
+            .values(authority_ref=bindparam("ref"), updated_at=now),
+            adopt,
+        )
+    for rows, before, after, extra in (
+        (activate, PENDING, ACTIVE, {"error": None}),
+        (fail, PENDING, FAILED, {"error": bindparam("err")}),
+        (end, ENDING, ENDED, {}),
+    ):
+        if rows:
+            session.execute(
+                update(subs)
+                .where(*same_generation, subs.c.status == before)
+                .values(status=after, updated_at=now, **extra),
+                rows,
+            )
+    if outcome_rows:
+        audit.record(
+            session,
+            at=now,
+            actor="vogscreen",
+            action="authority.batch",
+            entity="authority_outbox",
+            sent=len(outcome_rows),
+            rejected=sum(1 for r in outcome_rows if r["st"] == "rejected"),
+        )

@@ -1,0 +1,191 @@
+"""``vogscreen reconcile``: apply pending staff lists, then drain the authority outbox.
+
+After a reconcile (and with the authority reachable), everyone with at least one current
+employment anywhere has exactly one active subscription, and everyone with none has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vogscreen import audit
+from vogscreen.apply import (
+    ApplySummary,
+    apply_board,
+    boards_with_pending_lists,
+    end_lapsed_employments,
+    heal,
+)
+from vogscreen.authority import ScreeningAuthority
+from vogscreen.boards import check_board_number, get_board
+from vogscreen.bootstrap import App
+from vogscreen.database import transaction
+from vogscreen.exceptions import NotFound, StateConflict
+from vogscreen.models import Board, StaffList
+from vogscreen.outbox import DrainSummary, RetryPolicy, default_retry_policy, drain
+
+log = structlog.get_logger(__name__)
+
+
+class _DryRunRollback(Exception):
+    """Raised inside the dry run's transaction so that everything it wrote is undone."""
+
+
+@dataclass
+class ReconcileSummary:
+    apply: ApplySummary = field(default_factory=ApplySummary)
+    drain: DrainSummary = field(default_factory=DrainSummary)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "boards": [
+                {
+                    "board": result.board,
+                    "staff_list": result.staff_list,
+                    "outcome": result.outcome,
+                    "counts": result.counts,
+                    "reason": result.reason,
+                }
+                for result in self.apply.boards
+            ],
+            "lapsed": self.apply.lapsed,
+            "subscriptions": self.apply.subscriptions.as_dict(),
+            "authority": self.drain.as_dict(),
+        }
+
+
+def apply_pending(app: App, *, board: str | None = None, dry_run: bool = False) -> ApplySummary:
+    """Apply every board's newest pending list (one transaction per board), end lapsed
+    employments and heal any drift. A dry run does all of it and rolls it back."""
+    summary = ApplySummary()
+    now, today, actor = app.now(), app.today(), app.settings.actor
+    number = check_board_number(board) if board is not None else None
+    if number is not None:
+        with app.sessions() as session:
+            get_board(session, number)  # an unknown board is an error, not "nothing to do"
+
+    def apply_one(session: Session, board_id: int) -> None:
+        board_row = session.get(Board, board_id)
+        assert board_row is not None
+        result = apply_board(session, board_row, now=now, today=today, actor=actor)
+        if result is not None:
+            summary.boards.append(result)
+            summary.subscriptions.add(result.changes)
+
+    def finish(session: Session) -> None:
+        summary.lapsed, lapsed_changes = end_lapsed_employments(
+            session, now=now, today=today, actor=actor
+        )
+        summary.subscriptions.add(lapsed_changes)
+        summary.subscriptions.add(heal(session, now=now))
+
+    with app.sessions() as session:
+        board_ids = [b.id for b in boards_with_pending_lists(session, number)]
+    if dry_run:
+        try:
+            with transaction(app.sessions) as session:
+                for board_id in board_ids:
+                    apply_one(session, board_id)
+                finish(session)
+                raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+        return summary
+    # Each board in its own transaction: one board's trouble never undoes another's.
+    for board_id in board_ids:
+        with transaction(app.sessions) as session:
+            apply_one(session, board_id)
+    with transaction(app.sessions) as session:
+        finish(session)
+    return summary
+
+
+def reconcile(
+    app: App,
+    authority: ScreeningAuthority | None,
+    *,
+    board: str | None = None,
+    dry_run: bool = False,
+    retry: RetryPolicy = default_retry_policy,
+    progress: Callable[[int], None] | None = None,
+) -> ReconcileSummary:
+    summary = ReconcileSummary(dry_run=dry_run)
+    summary.apply = apply_pending(app, board=board, dry_run=dry_run)
+    if not dry_run and authority is not None:
+        summary.drain = drain(app, authority, retry=retry, progress=progress)
+    log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
+    return summary
+
+
+def _held_list(session: Session, staff_list_id: int) -> StaffList:
+    staff_list = session.get(StaffList, staff_list_id, with_for_update=True)
+    if staff_list is None:
+        raise NotFound(f"there is no staff list {staff_list_id}")
+    if staff_list.status != "held":
+        raise StateConflict(
+            f"staff list {staff_list_id} is {staff_list.status}, not held; only a held list "
+            "can be confirmed or rejected"
+        )
+    return staff_list
+
+
+def confirm(app: App, staff_list_id: int) -> str:
+    """Release a held list past the removal guard; the caller then reconciles its board."""
+    with transaction(app.sessions) as session:
+        staff_list = _held_list(session, staff_list_id)
+        newer = session.scalar(
+            select(StaffList.id).where(
+                StaffList.board_id == staff_list.board_id,
+                StaffList.id > staff_list.id,
+                StaffList.status.in_(("applied", "pending")),
+            )
+        )
+        if newer is not None:
+            staff_list.status = "superseded"
+            raise StateConflict(
+                f"board has a newer staff list ({newer}); list {staff_list_id} cannot be "
+                "applied over it"
+            )
+        staff_list.status = "pending"
+        staff_list.confirmed_at = app.now()
+        staff_list.decided_by = app.settings.actor
+        board = session.get(Board, staff_list.board_id)
+        assert board is not None
+        audit.record(
+            session,
+            at=app.now(),
+            actor=app.settings.actor,
+            action="staff_list.confirmed",
+            entity="staff_list",
+            entity_id=staff_list.id,
+            board_id=board.id,
+        )
+        return board.number
+
+
+def reject(app: App, staff_list_id: int) -> str:
+    with transaction(app.sessions) as session:
+        staff_list = _held_list(session, staff_list_id)
+        staff_list.status = "discarded"
+        staff_list.decided_at = app.now()
+        staff_list.decided_by = app.settings.actor
+        board = session.get(Board, staff_list.board_id)
+        assert board is not None
+        audit.record(
+            session,
+            at=app.now(),
+            actor=app.settings.actor,
+            action="staff_list.discarded",
+            entity="staff_list",
+            entity_id=staff_list.id,
+            board_id=board.id,
+        )
+        return board.number
