@@ -55,7 +55,7 @@ Work = Callable[[], Any]
 _FAILURES = ("500", "502", "503", "hang")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Faults:
     fail_rate: float = 0.0
     latency_ms: int = 0
@@ -304,7 +304,11 @@ def authority_engine(url: str) -> Engine:
     if url in ("sqlite://", "sqlite:///:memory:"):
         # One connection shared by every thread, or each would see an empty database.
         engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            "sqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            # Errors would otherwise quote the statement's parameters: birth dates.
+            hide_parameters=True,
         )
     else:
         engine = make_engine(url)

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from vogscreen.adapters.mock import MockAuthority, derive_key
+from vogscreen.adapters.mock import PAGE_SIZE, MockAuthority, derive_key
 from vogscreen.adapters.server import (
     Faults,
     MockAuthorityServer,
@@ -76,14 +76,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    *, database: str = "sqlite://", token: str | None = None, page_size: int | None = None
+    *, database: str = "sqlite://", token: str | None = None, page_size: int = PAGE_SIZE
 ) -> Iterator[RunningServer]:
     engine = authority_engine(database)
     authority = MockAuthority(
         session_factory(engine),
         key=derive_key(os.urandom(32)),
         clock=lambda: dt.datetime.now(dt.UTC),
-        **({"page_size": page_size} if page_size else {}),
+        page_size=page_size,
     )
     server = MockAuthorityServer(authority, token=token)
     port = free_port()

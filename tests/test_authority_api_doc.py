@@ -22,8 +22,9 @@ from pytest_httpx import HTTPXMock
 from starlette.routing import Route
 
 from tests.authority_server import RunningServer, running_server
-from vogscreen.adapters.http import HttpAuthority, request_key
+from vogscreen.adapters.http import HttpAuthority
 from vogscreen.adapters.server import Faults
+from vogscreen.adapters.wire import request_key
 from vogscreen.authority import SubscribeItem, UnsubscribeItem
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "authority-api.yaml"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.corpus.make_corpus import secrets
+from tests.corpus.cases import secrets
 from vogscreen.bootstrap import App
 from vogscreen.intake import problems as p
 from vogscreen.intake.service import upload

@@ -124,7 +124,7 @@ def test_a_dry_run_upload_stores_nothing(run: Cli, tmp_path: Path) -> None:
     result = run("staff", "upload", "23456", str(path), "--dry-run")
     assert result.exit_code == 0
     assert "Would accept" in result.output
-    status = json.loads(run("status", "--json").output)
+    status = json.loads(run("status", "--json").stdout)
     assert status["boards"][0]["staff"] == 0
 
 
@@ -134,7 +134,7 @@ def test_status_json_counts_the_staff_of_the_latest_accepted_list(run: Cli, tmp_
     path = tmp_path / "staff.csv"
     path.write_text(staff_csv(fake_employees(7)))
     run("staff", "upload", "23456", str(path))
-    status = json.loads(run("status", "--json").output)
+    status = json.loads(run("status", "--json").stdout)
     boards = {board["number"]: board for board in status["boards"]}
     assert boards["23456"]["name"] == "Zuid"
     assert boards["23456"]["staff"] == 7

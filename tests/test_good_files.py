@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.corpus.make_corpus import FORMULA_LIKE, LEADING_ZERO_BSN, STAFF, XLSX_STAFF, staff
+from tests.corpus.cases import LEADING_ZERO_BSN, STAFF, XLSX_STAFF, staff
+from tests.corpus.good_cases import FORMULA_LIKE
 from vogscreen.bootstrap import App
 from vogscreen.intake import problems as p
 from vogscreen.intake.service import upload

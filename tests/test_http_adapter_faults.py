@@ -20,8 +20,9 @@ from pytest_httpx import HTTPXMock
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_none
 
 from tests.authority_server import RunningServer, free_port, running_server
-from vogscreen.adapters.http import HttpAuthority, build_client, request_key
+from vogscreen.adapters.http import HttpAuthority, build_client
 from vogscreen.adapters.server import Faults
+from vogscreen.adapters.wire import request_key
 from vogscreen.authority import SubscribeItem, UnsubscribeItem
 from vogscreen.exceptions import (
     AuthorityError,

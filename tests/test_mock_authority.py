@@ -12,10 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.authority_server import RunningServer, free_port, running_server
 from tests.conftest import Cli
@@ -78,6 +79,28 @@ def test_the_mock_never_stores_a_bsn_in_clear(app: App) -> None:
         assert item.bsn not in dump
         # Keyed, not a plain hash anyone could compute over the 10^9 possible numbers.
         assert hashlib.sha256(item.bsn.encode()).hexdigest() not in dump
+
+
+def test_a_batch_of_a_thousand_takes_a_handful_of_statements(app: App) -> None:
+    authority = load_authority(app)
+    batch = people(1000)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(app.engine, "before_cursor_execute", record)
+    try:
+        authority.subscribe(batch)
+        applied = len(statements)
+        authority.subscribe(batch)
+        replayed = len(statements) - applied
+    finally:
+        event.remove(app.engine, "before_cursor_execute", record)
+
+    # Set-based: keys seen, BSNs known, then one executemany per table (plus a pool ping).
+    assert applied <= 5, statements
+    assert replayed <= 2, statements
 
 
 def test_separate_commands_see_one_mock_authority(app: App) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
+from vogscreen.cases import close_by_staff_list
 from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
 from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
 from vogscreen.subscriptions import SubscriptionChanges, chunks, drifted_people, sync_people
@@ -196,6 +197,12 @@ def apply_board(
     )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
+    staying = {r.StaffListRow.person_id: r.StaffListRow.vog_date for r in rows}
+    for employment in diff.end:
+        staying.pop(employment.person, None)
+    closed = close_by_staff_list(
+        session, board_id=board.id, staff_list_id=latest.id, listed=staying, now=now
+    )
     changes = sync_people(
         session,
         [row.person for row in diff.start] + [employment.person for employment in diff.end],
@@ -211,6 +218,7 @@ def apply_board(
         board_id=board.id,
         **counts,
         **changes.as_dict(),
+        cases_closed=closed,
     )
     log.info("staff_list.applied", board=board.number, staff_list=latest.id, **counts)
     return BoardResult(board.number, latest.id, "applied", counts, changes=changes)

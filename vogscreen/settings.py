@@ -31,6 +31,12 @@ class Settings:
     authority_client_key: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
     max_xlsx_unpacked_bytes: int = 200 * 1024 * 1024
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "vogscreen <vogscreen@localhost>"
+    mail_reply_to: str | None = None
+    reminder_days: int = 14
     log_format: str = "auto"
     log_level: str = "info"
     actor: str = "operator"
@@ -85,6 +91,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         authority_client_key=env.get(PREFIX + "AUTHORITY_CLIENT_KEY") or None,
         max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
         max_xlsx_unpacked_bytes=_int(env, "MAX_XLSX_UNPACKED_BYTES", 200 * 1024 * 1024),
+        smtp_url=env.get(PREFIX + "SMTP_URL") or None,
+        smtp_user=env.get(PREFIX + "SMTP_USER") or None,
+        smtp_password=env.get(PREFIX + "SMTP_PASSWORD") or None,
+        mail_from=env.get(PREFIX + "MAIL_FROM") or "vogscreen <vogscreen@localhost>",
+        mail_reply_to=env.get(PREFIX + "MAIL_REPLY_TO") or None,
+        reminder_days=_int(env, "REMINDER_DAYS", 14),
         log_format=log_format,
         log_level=env.get(PREFIX + "LOG_LEVEL", "info").lower(),
         actor=env.get(PREFIX + "ACTOR") or os.environ.get("USER") or "operator",

@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 
 from vogscreen.bootstrap import App
 from vogscreen.intake.service import LIVE_STATUSES
-from vogscreen.models import AuthorityOperation, Board, Employment, StaffList, Subscription
+from vogscreen.models import (
+    AuthorityOperation,
+    Board,
+    Case,
+    Employment,
+    Hit,
+    Notification,
+    StaffList,
+    Subscription,
+)
 from vogscreen.plan import ACTIVE, ENDING, FAILED, PENDING
 
 
@@ -69,8 +78,27 @@ def status(app: App) -> dict[str, Any]:
                 .group_by(AuthorityOperation.status)
             ).all()
         )
+        today = app.today()
+        open_cases = int(session.scalar(select(func.count()).where(Case.status == "open")) or 0)
+        overdue = int(
+            session.scalar(select(func.count()).where(Case.status == "open", Case.deadline < today))
+            or 0
+        )
+        unrouted = int(session.scalar(select(func.count()).where(Hit.routed.is_(False))) or 0)
+        notifications = dict(
+            session.execute(
+                select(Notification.status, func.count()).group_by(Notification.status)
+            ).all()
+        )
     return {
         "boards": boards,
+        "cases": {"open": open_cases, "overdue": overdue},
+        "hits": {"unrouted": unrouted},
+        "notifications": {
+            "pending": notifications.get("pending", 0),
+            "failed": notifications.get("failed", 0),
+            "sent": notifications.get("sent", 0),
+        },
         "subscriptions": {
             "active": by_status.get(ACTIVE, 0),
             "pending": by_status.get(PENDING, 0),

@@ -39,3 +39,8 @@ def status(context: Context, as_json: bool) -> None:
         f"{subscriptions['ending']} ending, {subscriptions['failed']} refused by the authority. "
         f"Authority outbox: {report['authority_outbox']['pending']} queued."
     )
+    out.print(
+        f"Cases: {report['cases']['open']} open, {report['cases']['overdue']} overdue. "
+        f"Unrouted hits: {report['hits']['unrouted']}. Notifications: "
+        f"{report['notifications']['pending']} pending, {report['notifications']['failed']} failed."
+    )

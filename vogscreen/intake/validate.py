@@ -190,6 +190,9 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
     seen_number: dict[str, int] = {}
     row_count = 0
     structural = bool(problems)
+    # Excel leaves out the delimiters of empty cells at the end of some rows, so a short
+    # row is only wrong when it lacks a required column.
+    required_width = 0 if structural else 1 + max(columns.index[name] for name in REQUIRED)
     for line, cells in table.rows:
         if not any(_text(cell) for cell in cells):
             continue  # blank lines, as spreadsheets leave them
@@ -197,9 +200,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
         if structural:
             continue
         row_problems: list[Problem] = []
-        # Excel leaves out the delimiters of empty cells at the end of some rows, so a
-        # short row is only wrong when it lacks a required column.
-        if table.kind == "csv" and any(columns.index[name] >= len(cells) for name in REQUIRED):
+        if table.kind == "csv" and len(cells) < required_width:
             row_problems.append(
                 Problem(
                     line,

@@ -1,0 +1,264 @@
+"""Case follow-up: one case per (hit, board), open until the board has dealt with it.
+
+A case closes by hand (``vogscreen cases resolve``) or by a later staff list of the
+board: *employment ended* when the person is no longer on it, *new VOG* when it carries a
+``vog_datum`` after the hit. While a case stays open past the reminder period, the board
+gets a reminder, then one every period after: never more than one per period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vogscreen import audit
+from vogscreen.boards import check_board_number
+from vogscreen.bootstrap import App
+from vogscreen.database import insert_ignore, transaction
+from vogscreen.exceptions import InvalidInput, NotFound, StateConflict
+from vogscreen.models import Board, Case, Employment, Hit, Notification, Person, table
+
+log = structlog.get_logger(__name__)
+
+OPEN = "open"
+RESOLVED = "resolved"
+OUTCOMES = ("new_vog", "employment_ended", "other")
+
+
+def case_reference(board_number: str, hit_id: int) -> str:
+    return f"VS-{board_number}-{hit_id:06d}"
+
+
+def message_id(dedup_key: str) -> str:
+    """Derived from the notification, so a resent message is recognisable as the same."""
+    return "<" + dedup_key.replace(":", ".") + "@vogscreen.invalid>"
+
+
+def queue_notification(
+    session: Session, *, case_id: int, board_id: int, kind: str, dedup_key: str, now: dt.datetime
+) -> None:
+    insert_ignore(
+        session,
+        table(Notification),
+        [
+            {
+                "dedup_key": dedup_key,
+                "kind": kind,
+                "case_id": case_id,
+                "board_id": board_id,
+                "status": "pending",
+                "attempts": 0,
+                "message_id": message_id(dedup_key),
+                "created_at": now,
+            }
+        ],
+        "dedup_key",
+    )
+
+
+def open_cases_for_hit(
+    app: App, session: Session, hit: Hit, employments: Sequence[tuple[Employment, Board]]
+) -> int:
+    now = app.now()
+    opened = 0
+    for employment, board in employments:
+        exists = session.scalar(
+            select(Case.id).where(Case.hit_id == hit.id, Case.board_id == board.id)
+        )
+        if exists is not None:
+            continue
+        case = Case(
+            reference=case_reference(board.number, hit.id),
+            hit_id=hit.id,
+            board_id=board.id,
+            employment_id=employment.id,
+            status=OPEN,
+            opened_at=now,
+            deadline=(now + dt.timedelta(weeks=board.followup_weeks)).date(),
+        )
+        session.add(case)
+        session.flush()
+        queue_notification(
+            session,
+            case_id=case.id,
+            board_id=board.id,
+            kind="hit",
+            dedup_key=f"hit:{hit.id}:{board.id}",
+            now=now,
+        )
+        audit.record(
+            session,
+            at=now,
+            actor="vogscreen",
+            action="case.opened",
+            entity="case",
+            entity_id=case.reference,
+            board_id=board.id,
+        )
+        opened += 1
+    return opened
+
+
+def _close(
+    session: Session, cases: Sequence[Case], outcome: str, who: str, now: dt.datetime
+) -> None:
+    for case in cases:
+        case.status = RESOLVED
+        case.outcome = outcome
+        case.resolved_by = who
+        case.resolved_at = now
+        audit.record(
+            session,
+            at=now,
+            actor=who,
+            action="case.resolved",
+            entity="case",
+            entity_id=case.reference,
+            board_id=case.board_id,
+            outcome=outcome,
+        )
+
+
+def resolve(app: App, reference: str, outcome: str, who: str | None = None) -> Case:
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"the outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    with transaction(app.sessions) as session:
+        case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+        if case is None:
+            raise NotFound(f"there is no case {reference}")
+        if case.status != OPEN:
+            raise StateConflict(f"case {reference} is already resolved ({case.outcome})")
+        _close(session, [case], outcome, who or app.settings.actor, app.now())
+        return case
+
+
+def close_by_staff_list(
+    session: Session,
+    *,
+    board_id: int,
+    staff_list_id: int,
+    listed: dict[int, dt.date | None],
+    now: dt.datetime,
+) -> int:
+    """Close the board's open cases that its newly applied list settles.
+
+    ``listed`` maps each person on the list (and still employed) to the list's VOG date.
+    """
+    rows = session.execute(
+        select(Case, Hit.person_id, Hit.raised_at)
+        .join(Hit, Hit.id == Case.hit_id)
+        .where(Case.board_id == board_id, Case.status == OPEN)
+    ).all()
+    who = f"staff list {staff_list_id}"
+    ended = [case for case, person, _ in rows if person not in listed]
+    renewed = [
+        case
+        for case, person, raised_at in rows
+        if person in listed and (vog := listed[person]) is not None and vog > raised_at.date()
+    ]
+    _close(session, ended, "employment_ended", who, now)
+    _close(session, renewed, "new_vog", who, now)
+    return len(ended) + len(renewed)
+
+
+def remind(app: App) -> int:
+    """Queue a reminder for every case open a whole period longer than its last one."""
+    now = app.now()
+    period = dt.timedelta(days=app.settings.reminder_days)
+    queued = 0
+    with transaction(app.sessions) as session:
+        for case in session.scalars(
+            select(Case).where(Case.status == OPEN, Case.opened_at <= now - period)
+        ):
+            number = (now - case.opened_at) // period
+            before = session.scalar(
+                select(Notification.id).where(
+                    Notification.dedup_key == f"reminder:{case.id}:{number}"
+                )
+            )
+            if before is not None:
+                continue
+            queue_notification(
+                session,
+                case_id=case.id,
+                board_id=case.board_id,
+                kind="reminder",
+                dedup_key=f"reminder:{case.id}:{number}",
+                now=now,
+            )
+            case.last_reminder_at = now
+            queued += 1
+    if queued:
+        log.info("cases.reminders_queued", reminders=queued)
+    return queued
+
+
+@dataclass(frozen=True)
+class CaseView:
+    reference: str
+    board: str
+    personeelsnummer: str | None
+    name: str
+    status: str
+    opened_at: dt.datetime
+    deadline: dt.date
+    outcome: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "board": self.board,
+            "personeelsnummer": self.personeelsnummer,
+            "name": self.name,
+            "status": self.status,
+            "opened_at": self.opened_at.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "outcome": self.outcome,
+            "resolved_by": self.resolved_by,
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+        }
+
+
+def list_cases(app: App, *, board: str | None = None, only_open: bool = False) -> list[CaseView]:
+    from vogscreen.staff import display_name
+
+    query = (
+        select(Case, Board.number, Employment.personeelsnummer, Person)
+        .join(Board, Board.id == Case.board_id)
+        .join(Hit, Hit.id == Case.hit_id)
+        .outerjoin(Employment, Employment.id == Case.employment_id)
+        .outerjoin(Person, Person.id == Hit.person_id)
+        .order_by(Case.id)
+    )
+    if board is not None:
+        query = query.where(Board.number == check_board_number(board))
+    if only_open:
+        query = query.where(Case.status == OPEN)
+    with app.sessions() as session:
+        return [
+            CaseView(
+                reference=case.reference,
+                board=number,
+                personeelsnummer=personeelsnummer,
+                name=display_name(
+                    person.surname, person.prefix, person.initials, person.first_names
+                )
+                if person
+                else "",
+                status=case.status,
+                opened_at=case.opened_at,
+                deadline=case.deadline,
+                outcome=case.outcome,
+                resolved_by=case.resolved_by,
+                resolved_at=case.resolved_at,
+            )
+            for case, number, personeelsnummer, person in session.execute(query)
+        ]
