@@ -353,6 +353,49 @@ def test_a_client_certificate_needs_https_and_a_readable_file(
         )
 
 
+def test_a_client_certificate_and_key_are_loaded_for_mutual_tls(
+    settings: Settings, tmp_path: Path
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    configured = dataclasses.replace(
+        settings, authority_url=BASE, authority_client_cert=cert, authority_client_key=key
+    )
+
+    with build_client(configured) as client:
+        assert client.base_url == httpx.URL(BASE + "/")
+
+
+def _self_signed(directory: Path) -> tuple[str, str]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vogscreen test client")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(private, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "client.crt", directory / "client.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
 # -- against the mock authority server, faults switched on ---------------------------------
 
 

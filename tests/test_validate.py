@@ -108,7 +108,7 @@ def test_an_empty_date_is_none(cell: Cell) -> None:
 
 
 @pytest.mark.parametrize(
-    "cell", ["31-02-1980", "1980-13-01", "12/31/2020", "17-05-80", "29358", "1980-05-17 00:00"]
+    "cell", ["31-02-1980", "1980-13-01", "12/31/2020", "17-05-80", "29358", "1980-05-17 10:30"]
 )
 def test_a_date_that_is_not_one_or_does_not_exist_is_refused(cell: Cell) -> None:
     assert code_of(parse_date, cell) == p.DATE_INVALID
@@ -290,3 +290,14 @@ def test_a_row_excel_cut_short_after_its_required_values_is_accepted() -> None:
 def test_a_row_short_of_a_required_value_is_a_short_row() -> None:
     validated = validate_table(table_of(HEADER, RECORD[:2]), today=TODAY)
     assert [(problem.line, problem.code) for problem in validated.problems] == [(2, p.SHORT_ROW)]
+
+
+@pytest.mark.parametrize("cell", ["1980-05-17 00:00:00", "1980-05-17 00:00", "1980-05-17T00:00:00"])
+def test_a_database_export_with_a_midnight_time_is_read_as_the_date(cell: str) -> None:
+    assert parse_date(cell) == dt.date(1980, 5, 17)
+
+
+def test_a_small_number_in_a_date_column_is_not_taken_for_an_excel_serial() -> None:
+    with pytest.raises(Exception, match="not a date"):
+        parse_date(1980)
+    assert parse_date(29358) == dt.date(1980, 5, 17)

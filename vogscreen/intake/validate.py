@@ -57,10 +57,13 @@ _MAX_LENGTH = {
     "functie": 200,
 }
 _DATE_PATTERNS = (
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), (1, 2, 3)),
+    # A database export may add a midnight time: 1980-05-17 00:00:00.
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"), (1, 2, 3)),
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), (3, 2, 1)),
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Serials below this (1927) are far more likely a year or a stray number than a date.
+_SERIAL_FROM = 10_000
 _OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 _YOUNGEST_AGE_YEARS = 12
 
@@ -111,7 +114,7 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
     if isinstance(cell, dt.date):
         return cell
     # A date cell that lost its format in XLSX arrives as an Excel serial number.
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and 1 <= cell < 2_958_466:
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and _SERIAL_FROM <= cell < 2_958_466:
         return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
     raw = _text(cell)
     if not raw:
