@@ -37,7 +37,6 @@ DATE_IMPLAUSIBLE = "date_implausible"
 DATE_ORDER = "date_order"
 BRIN_INVALID = "brin_invalid"
 VALUE_TOO_LONG = "value_too_long"
-TOO_MANY_PROBLEMS = "too_many_problems"
 
 
 @dataclass(frozen=True)

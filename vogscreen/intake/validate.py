@@ -114,7 +114,11 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
     if isinstance(cell, dt.date):
         return cell
     # A date cell that lost its format in XLSX arrives as an Excel serial number.
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and _SERIAL_FROM <= cell < 2_958_466:
+    if (
+        isinstance(cell, int | float)
+        and not isinstance(cell, bool)
+        and _SERIAL_FROM <= cell < 2_958_466
+    ):
         return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
     raw = _text(cell)
     if not raw:
