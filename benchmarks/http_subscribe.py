@@ -57,7 +57,9 @@ def measure(
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="vogscreen-mock-authority-") as var_dir:
         # Only what the server needs: no VOGSCREEN_* setting of the caller leaks in.
-        env = {name: value for name, value in os.environ.items() if not name.startswith("VOGSCREEN_")}
+        env = {
+            name: value for name, value in os.environ.items() if not name.startswith("VOGSCREEN_")
+        }
         env |= {"VOGSCREEN_LOG_LEVEL": "warning", "VOGSCREEN_VAR_DIR": var_dir}
         server = subprocess.Popen(
             [

@@ -1,0 +1,145 @@
+"""The scheduled jobs: thin calls into vogscreen's services, one per job.
+
+``JOBS`` is what ``vogscreen worker`` schedules and ``vogscreen run JOB`` runs by hand.
+Each job's schedule is a setting: ``VOGSCREEN_SCHEDULE_<JOB>`` (for example
+``VOGSCREEN_SCHEDULE_RECONCILE="cron: 0 2 * * *"`` or ``"interval: 60"`` or ``"off"``).
+"""
+
+from __future__ import annotations
+
+from vogscreen.authority import ScreeningAuthority
+from vogscreen.bootstrap import App
+from vogscreen.runs import ALL_BOARDS, Run
+from vogscreen.schedule import JobSpec
+
+
+def _authority(app: App) -> ScreeningAuthority:
+    from vogscreen.authorities import load_authority
+
+    return load_authority(app)
+
+
+def dropfolder(app: App, run: Run) -> None:
+    from vogscreen.dropfolder import process_board
+
+    if run.board != ALL_BOARDS:
+        run.counts.update(process_board(app, run.board))
+
+
+def reconcile(app: App, run: Run) -> None:
+    """Per board: apply its pending list. Then, for all boards: lapse, heal and drain."""
+    from vogscreen.apply import end_lapsed_employments, heal
+    from vogscreen.database import transaction
+    from vogscreen.outbox import drain
+    from vogscreen.reconcile import apply_pending
+
+    if run.board != ALL_BOARDS:
+        summary = apply_pending(app, board=run.board, finish=False)
+        run.counts.update({r.outcome: 1 for r in summary.boards})
+        return
+    with transaction(app.sessions) as session:
+        lapsed, changes = end_lapsed_employments(
+            session, now=app.now(), today=app.today(), actor="worker"
+        )
+        changes.add(heal(session, now=app.now()))
+    authority = _authority(app)
+    try:
+        drained = drain(app, authority)
+    finally:
+        authority.close()
+    run.counts.update({"lapsed": lapsed, **changes.as_dict(), **drained.as_dict()})
+
+
+def drain(app: App, run: Run) -> None:
+    from vogscreen.outbox import drain as drain_outbox
+
+    authority = _authority(app)
+    try:
+        run.counts.update(drain_outbox(app, authority).as_dict())
+    finally:
+        authority.close()
+
+
+def hits(app: App, run: Run) -> None:
+    from vogscreen.hits import poll
+
+    authority = _authority(app)
+    try:
+        run.counts.update(poll(app, authority).as_dict())
+    finally:
+        authority.close()
+
+
+def notify(app: App, run: Run) -> None:
+    from vogscreen.notify import notify as send
+
+    run.counts.update(send(app).as_dict())
+
+
+def validate(app: App, run: Run) -> None:
+    from vogscreen.validation import validate as compare
+
+    authority = _authority(app)
+    try:
+        run.counts.update(compare(app, authority, repair=False).as_dict())
+    finally:
+        authority.close()
+
+
+def reminders(app: App, run: Run) -> None:
+    from vogscreen.cases import remind
+
+    run.counts["reminders"] = remind(app)
+
+
+def retention(app: App, run: Run) -> None:
+    from vogscreen.retention import purge
+
+    run.counts.update(purge(app))
+
+
+HOUR = 3600
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "dropfolder",
+            dropfolder,
+            "interval: 300",
+            per_board=True,
+            description="hand in staff lists from inbox/<board>/",
+        ),
+        JobSpec(
+            "reconcile",
+            reconcile,
+            "cron: 0 2 * * *",
+            per_board=True,
+            grace_seconds=6 * HOUR,
+            description="apply pending staff lists, then drain the authority outbox",
+        ),
+        JobSpec("drain", drain, "interval: 300", description="send queued authority operations"),
+        JobSpec("hits", hits, "interval: 180", description="poll the authority for hits"),
+        JobSpec("notify", notify, "interval: 60", description="send queued emails"),
+        JobSpec(
+            "validate",
+            validate,
+            "cron: 0 4 * * 0",
+            grace_seconds=24 * HOUR,
+            description="compare subscriptions with the authority",
+        ),
+        JobSpec(
+            "reminders",
+            reminders,
+            "cron: 0 7 * * *",
+            grace_seconds=12 * HOUR,
+            description="queue reminders for cases open too long",
+        ),
+        JobSpec(
+            "retention",
+            retention,
+            "cron: 30 3 * * *",
+            grace_seconds=12 * HOUR,
+            description="purge people who left long ago",
+        ),
+    )
+}

@@ -160,6 +160,7 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         child_env = {
             **env,
             "VOGSCREEN_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "VOGSCREEN_LEASE_SECONDS": "1",
             "PATH": "/usr/bin:/bin",
         }
         child = subprocess.Popen(
@@ -169,6 +170,9 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         child.communicate(timeout=60)
         assert child.returncode == -9  # killed right after the server took the first message
         assert len(inbox.messages) == 1
+        busy = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 4  # the dead run's lease has not expired yet
+        time.sleep(1.2)
         done = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         time.sleep(0.1)

@@ -286,8 +286,13 @@ class JobRun(Base):
     slot: Mapped[str] = mapped_column(String(60))
     worker: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[dt.datetime]
+    # Renewed while the run lasts; a running run whose heartbeat stopped was abandoned
+    # (its worker died) and another worker takes it over.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     finished_at: Mapped[dt.datetime | None]
-    outcome: Mapped[str] = mapped_column(String(20))
+    # running | ok | failed | busy (the board's lease was held) | stopped (SIGTERM)
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -7,6 +7,7 @@ employment anywhere has exactly one active subscription, and everyone with none 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,10 @@ from vogscreen.models import Board, StaffList
 from vogscreen.outbox import DrainSummary, RetryPolicy, default_retry_policy, drain
 
 log = structlog.get_logger(__name__)
+
+
+def _unguarded(_board: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 class _DryRunRollback(Exception):
@@ -62,9 +67,19 @@ class ReconcileSummary:
         }
 
 
-def apply_pending(app: App, *, board: str | None = None, dry_run: bool = False) -> ApplySummary:
+def apply_pending(
+    app: App,
+    *,
+    board: str | None = None,
+    dry_run: bool = False,
+    finish: bool = True,
+    guard: Callable[[str], AbstractContextManager[object]] | None = None,
+) -> ApplySummary:
     """Apply every board's newest pending list (one transaction per board), end lapsed
-    employments and heal any drift. A dry run does all of it and rolls it back."""
+    employments and heal any drift. A dry run does all of it and rolls it back.
+
+    ``guard`` wraps each board's apply, e.g. in that board's lease; ``finish=False`` leaves
+    the lapsed employments and the healing to a later call."""
     summary = ApplySummary()
     now, today, actor = app.now(), app.today(), app.settings.actor
     number = check_board_number(board) if board is not None else None
@@ -80,7 +95,9 @@ def apply_pending(app: App, *, board: str | None = None, dry_run: bool = False) 
             summary.boards.append(result)
             summary.subscriptions.add(result.changes)
 
-    def finish(session: Session) -> None:
+    def wrap_up(session: Session) -> None:
+        if not finish:
+            return
         summary.lapsed, lapsed_changes = end_lapsed_employments(
             session, now=now, today=today, actor=actor
         )
@@ -88,23 +105,23 @@ def apply_pending(app: App, *, board: str | None = None, dry_run: bool = False) 
         summary.subscriptions.add(heal(session, now=now))
 
     with app.sessions() as session:
-        board_ids = [b.id for b in boards_with_pending_lists(session, number)]
+        boards = [(b.id, b.number) for b in boards_with_pending_lists(session, number)]
     if dry_run:
         try:
             with transaction(app.sessions) as session:
-                for board_id in board_ids:
+                for board_id, _ in boards:
                     apply_one(session, board_id)
-                finish(session)
+                wrap_up(session)
                 raise _DryRunRollback
         except _DryRunRollback:
             pass
         return summary
     # Each board in its own transaction: one board's trouble never undoes another's.
-    for board_id in board_ids:
-        with transaction(app.sessions) as session:
+    for board_id, board_number in boards:
+        with (guard or _unguarded)(board_number), transaction(app.sessions) as session:
             apply_one(session, board_id)
     with transaction(app.sessions) as session:
-        finish(session)
+        wrap_up(session)
     return summary
 
 
@@ -116,9 +133,10 @@ def reconcile(
     dry_run: bool = False,
     retry: RetryPolicy = default_retry_policy,
     progress: Callable[[int], None] | None = None,
+    guard: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> ReconcileSummary:
     summary = ReconcileSummary(dry_run=dry_run)
-    summary.apply = apply_pending(app, board=board, dry_run=dry_run)
+    summary.apply = apply_pending(app, board=board, dry_run=dry_run, guard=guard)
     if not dry_run and authority is not None:
         summary.drain = drain(app, authority, retry=retry, progress=progress)
     log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)

@@ -37,6 +37,11 @@ class Settings:
     mail_from: str = "vogscreen <vogscreen@localhost>"
     mail_reply_to: str | None = None
     reminder_days: int = 14
+    retention_days: int = 183
+    inbox_dir: Path = Path("inbox")
+    inbox_settle_seconds: int = 10
+    lease_seconds: int = 60
+    schedules: dict[str, str] = field(default_factory=dict)
     log_format: str = "auto"
     log_level: str = "info"
     actor: str = "operator"
@@ -47,7 +52,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(PREFIX + name)
     if raw is None or raw == "":
         return default
@@ -55,8 +60,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigurationError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{PREFIX}{name} must be positive, got {value}")
+    if value < minimum:
+        raise ConfigurationError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -97,6 +102,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_from=env.get(PREFIX + "MAIL_FROM") or "vogscreen <vogscreen@localhost>",
         mail_reply_to=env.get(PREFIX + "MAIL_REPLY_TO") or None,
         reminder_days=_int(env, "REMINDER_DAYS", 14),
+        retention_days=_int(env, "RETENTION_DAYS", 183),
+        inbox_dir=Path(env.get(PREFIX + "INBOX") or "inbox"),
+        inbox_settle_seconds=_int(env, "INBOX_SETTLE_SECONDS", 10, minimum=0),
+        lease_seconds=_int(env, "LEASE_SECONDS", 60),
+        schedules={
+            name[len(PREFIX + "SCHEDULE_") :].lower(): value
+            for name, value in env.items()
+            if name.startswith(PREFIX + "SCHEDULE_")
+        },
         log_format=log_format,
         log_level=env.get(PREFIX + "LOG_LEVEL", "info").lower(),
         actor=env.get(PREFIX + "ACTOR") or os.environ.get("USER") or "operator",

@@ -12,6 +12,7 @@ from vogscreen.cli.main import EXIT_FAILED, Context, err, out, pass_context
 from vogscreen.cli.reconcile import authority_for
 from vogscreen.hits import list_hits, poll
 from vogscreen.notify import notify
+from vogscreen.runs import running
 
 
 @click.group()
@@ -24,8 +25,10 @@ def hits() -> None:
 @pass_context
 def hits_poll(context: Context, as_json: bool) -> None:
     """Fetch new hits from the stored cursor and route them to the boards."""
-    with authority_for(context.app) as authority:
+    with running(context.app, "hits") as run, authority_for(context.app) as authority:
         summary = poll(context.app, authority)
+        if run is not None:
+            run.counts.update(summary.as_dict())
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
         return
@@ -64,7 +67,10 @@ def hits_list(context: Context, unrouted: bool, as_json: bool) -> None:
 @pass_context
 def notify_command(context: Context, as_json: bool) -> None:
     """Send the queued notification emails to the boards' HR recipients."""
-    summary = notify(context.app)
+    with running(context.app, "notify") as run:
+        summary = notify(context.app)
+        if run is not None:
+            run.counts.update(summary.as_dict())
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     else:
@@ -127,6 +133,10 @@ def cases_resolve(context: Context, reference: str, outcome: str, who: str | Non
 @pass_context
 def cases_remind(context: Context) -> None:
     """Queue reminders for cases open too long, then send them."""
-    queued = case_service.remind(context.app)
-    summary = notify(context.app)
+    with running(context.app, "reminders") as run:
+        queued = case_service.remind(context.app)
+        if run is not None:
+            run.counts["reminders"] = queued
+    with running(context.app, "notify"):
+        summary = notify(context.app)
     out.print(f"{queued} reminder(s) queued; {summary.sent} sent to {summary.destination}.")

@@ -117,11 +117,14 @@ def demo(context: Context) -> None:
 
 
 def _register() -> None:
-    from vogscreen.cli import authority, boards, followup, reconcile, staff, status
+    from vogscreen.cli import authority, boards, followup, reconcile, staff, status, worker
 
     cli.add_command(authority.mock_authority)
     cli.add_command(reconcile.reconcile_command)
     cli.add_command(reconcile.validate_command)
+    cli.add_command(worker.worker)
+    cli.add_command(worker.run_job)
+    cli.add_command(worker.runs)
     cli.add_command(followup.hits)
     cli.add_command(followup.notify_command)
     cli.add_command(followup.cases)

@@ -17,6 +17,7 @@ from vogscreen.cli.main import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_c
 from vogscreen.models import Board, Employment
 from vogscreen.outbox import count_due
 from vogscreen.reconcile import ReconcileSummary, reconcile
+from vogscreen.runs import ALL_BOARDS, board_lease, running, worker_name
 from vogscreen.validation import validate
 
 
@@ -57,7 +58,12 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
     if dry_run:
         summary = reconcile(app, None, board=board, dry_run=True)
     else:
-        with authority_for(app) as authority, _progress() as progress:
+        with (
+            running(app, "reconcile", board or ALL_BOARDS) as run,
+            authority_for(app) as authority,
+            _progress() as progress,
+        ):
+            assert run is not None
             task = progress.add_task("Sending to the authority", total=None)
 
             def advance(count: int) -> None:
@@ -65,7 +71,15 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
                     progress.update(task, total=count_due(app) + count)
                 progress.advance(task, count)
 
-            summary = reconcile(app, authority, board=board, progress=advance)
+            holder = f"{worker_name()}/run-{run.id}"
+            summary = reconcile(
+                app,
+                authority,
+                board=board,
+                progress=advance,
+                guard=None if board else (lambda number: board_lease(app, number, holder)),
+            )
+            run.counts.update(summary.as_dict()["authority"])
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -145,8 +159,14 @@ def _print_rejections(app: App, rejections: list[tuple[int, str]]) -> None:
 def validate_command(context: Context, repair: bool, as_json: bool) -> None:
     """Compare our subscriptions with the authority's list (and repair the drift)."""
     app = context.app
-    with authority_for(app) as authority, err.status("Reading the authority's subscriptions …"):
+    with (
+        running(app, "validate") as run,
+        authority_for(app) as authority,
+        err.status("Reading the authority's subscriptions …"),
+    ):
         report = validate(app, authority, repair=repair)
+        if run is not None:
+            run.counts.update(report.as_dict())
     if as_json:
         click.echo(json.dumps(report.as_dict()))
         return

@@ -159,9 +159,10 @@ def confirm(context: Context, staff_list_id: int) -> None:
     from vogscreen.cli.reconcile import authority_for
     from vogscreen.reconcile import confirm as release
     from vogscreen.reconcile import reconcile
+    from vogscreen.runs import running
 
     board = release(context.app, staff_list_id)
-    with authority_for(context.app) as authority:
+    with running(context.app, "reconcile", board), authority_for(context.app) as authority:
         summary = reconcile(context.app, authority, board=board)
     out.print(f"Confirmed staff list {staff_list_id} of board {board} and applied it.")
     drained = summary.drain

@@ -1,0 +1,624 @@
+"""National-scale benchmark: staff lists of N persons at B boards, end to end.
+
+::
+
+    .venv/bin/python benchmarks/national.py --persons 100000 --boards 240 --json out.json
+    .venv/bin/python benchmarks/national.py --persons 100000 --boards 240 --start-postgres \\
+        --json out-pg.json
+
+On a fresh database (SQLite in a temporary directory, or ``--database-url``, or a
+throw-away PostgreSQL server with ``--start-postgres``) it measures, in one run:
+
+* ``floor_s``: the files parsed with the csv module and inserted with one sqlite3
+  ``executemany`` into a scratch table: the least any intake could cost;
+* ``intake_s``: every board's file through ``vogscreen.intake.service.upload``;
+* ``reconcile_s``: plan, apply and drain through the mock adapter (the first full load);
+* ``noop_s``: the same files again, intake plus reconcile (median of ``--repeat``);
+* ``churn_s``: one churn day: intake of the changed files plus reconcile;
+* ``http_subscribe_per_s``: the http adapter against the mock authority server;
+* ``notify_per_s``: notifications to an SMTP server on loopback (null until
+  ``vogscreen.notify`` exists);
+* ``peak_rss_mb``: the high-water mark of this process and its children;
+* ``naive_ratio``: a per-row ORM intake plus apply (``naive.py``) against vogscreen's
+  intake plus apply (no drain for either), on a subset of ``--naive-persons``.
+
+It prints a table with each time as a multiple of the floor, the targets and PASS/MISS,
+and writes every figure to ``--json``. docs/performance.md has the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import importlib.util
+import json
+import os
+import platform
+import pstats
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import http_subscribe
+from generate import Manifest, load
+from naive import naive_intake_and_apply
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from vogscreen.adapters.mock import create as create_mock
+from vogscreen.boards import add_board
+from vogscreen.bootstrap import App, bootstrap
+from vogscreen.crypto import _create_key_file
+from vogscreen.database import current_revision, make_engine, upgrade
+from vogscreen.intake.service import ACCEPTED, UNCHANGED, upload
+from vogscreen.logs import configure_logging
+from vogscreen.models import AuthorityOperation, Employment, Person, StaffListRow, Subscription
+from vogscreen.reconcile import ReconcileSummary, apply_pending, reconcile
+from vogscreen.settings import load_settings, normalise_database_url
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+KEYS = (
+    "floor_s",
+    "intake_s",
+    "reconcile_s",
+    "noop_s",
+    "churn_s",
+    "http_subscribe_per_s",
+    "notify_per_s",
+    "peak_rss_mb",
+    "naive_ratio",
+)
+# Row of the table -> (what is compared, the target, how): stated for a 2-core machine at
+# 100,000 and 500,000 persons.
+TARGETS: dict[str, tuple[Callable[[dict[str, Any]], float | None], float, str]] = {
+    "intake_s + reconcile_s": (lambda r: _ratio(r, "intake_s", "reconcile_s"), 5, "≤ {} × floor"),
+    "noop_s": (lambda r: _ratio(r, "noop_s"), 2, "≤ {} × floor"),
+    "churn_s": (lambda r: _ratio(r, "churn_s"), 2, "≤ {} × floor"),
+    "http_subscribe_per_s": (lambda r: r["http_subscribe_per_s"], 20_000, "≥ {:,} /s"),
+    "notify_per_s": (lambda r: r["notify_per_s"], 200, "≥ {} /s"),
+    "peak_rss_mb": (lambda r: r["peak_rss_mb"], 1024, "≤ {:,} MB"),
+    "naive_ratio": (lambda r: r["naive_ratio"], 20, "≥ {} ×"),
+}
+NOTIFY_NOTES = {
+    False: "notify_per_s is null: vogscreen.notify does not exist yet (its own issue); "
+    "benchmarks/national.py measure_notify() is where to measure it",
+    True: "notify_per_s is null: vogscreen.notify exists, but measure_notify() in "
+    "benchmarks/national.py does not drive it yet",
+}
+NOTIFY_MESSAGES = 5000
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+T = TypeVar("T")
+
+
+# -- databases ----------------------------------------------------------------------------
+
+
+@dataclass
+class Databases:
+    """Fresh databases for one run: the main one and siblings for the naive comparison."""
+
+    tmp: Path
+    main_url: str | None = None
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.main_url and "postgres" in self.main_url else "sqlite"
+
+    def main(self) -> str:
+        return self.main_url or f"sqlite:///{self.tmp / 'main' / 'vogscreen.db'}"
+
+    def sibling(self, name: str) -> str:
+        """Another fresh database next to the main one (PostgreSQL: on the same server)."""
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / name / 'vogscreen.db'}"
+        import psycopg
+
+        url = make_url(normalise_database_url(self.main()))
+        database = f"{url.database}_{name}"
+        with psycopg.connect(_libpq(url.set(database="postgres")), autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            db.execute(f'CREATE DATABASE "{database}"')
+        self.created.append(database)
+        return url.set(database=database).render_as_string(hide_password=False)
+
+    def drop_siblings(self) -> None:
+        if not self.created:
+            return
+        import psycopg
+
+        url = make_url(normalise_database_url(self.main()))
+        with psycopg.connect(_libpq(url.set(database="postgres")), autocommit=True) as db:
+            for database in self.created:
+                db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _libpq(url: Any) -> str:
+    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def fresh_app(url: str, var_dir: Path, boards: list[str]) -> App:
+    """A vogscreen installation on an empty database, with the boards registered."""
+    engine = make_engine(normalise_database_url(url))
+    try:
+        if current_revision(engine) is not None:
+            raise SystemExit(f"the database {make_url(url).database} is not fresh (has a schema)")
+    finally:
+        engine.dispose()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file = var_dir / "keys.json"
+    _create_key_file(key_file)
+    settings = load_settings(
+        {
+            "VOGSCREEN_VAR_DIR": str(var_dir),
+            "VOGSCREEN_DATABASE_URL": url,
+            "VOGSCREEN_KEY_FILE": str(key_file),
+            "VOGSCREEN_ACTOR": "benchmark",
+        }
+    )
+    app = bootstrap(settings, migrate=False)
+    upgrade(app.engine)
+    for number in boards:
+        add_board(app, number, f"Stichting {number}", [f"hr@{number}.example.nl"])
+    return app
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+class Profiler:
+    """cProfile around one named phase, when asked (``--profile PHASE``)."""
+
+    def __init__(self, phase: str | None, path: Path | None) -> None:
+        self.phase, self.path = phase, path
+
+    @contextmanager
+    def around(self, phase: str) -> Iterator[None]:
+        if phase != self.phase:
+            yield
+            return
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            yield
+        finally:
+            profile.disable()
+            path = self.path or Path(f"national-{phase}.prof")
+            profile.dump_stats(path)
+            err.print(f"[bold]profile of {phase}[/] (times inflated by cProfile) -> {path}")
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+
+
+def timed(label: str, work: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = work()
+    elapsed = time.perf_counter() - started
+    err.print(f"  {label}: {elapsed:.2f} s")
+    return elapsed, result
+
+
+def median_of(repeat: int, label: str, work: Callable[[], object]) -> float:
+    times = [timed(f"{label} ({i + 1}/{repeat})", work)[0] for i in range(repeat)]
+    return statistics.median(times)
+
+
+def floor(files: list[Path], scratch: Path) -> int:
+    """The least an intake can cost: csv module plus one sqlite3 executemany."""
+    scratch.unlink(missing_ok=True)
+    connection = sqlite3.connect(scratch)
+    try:
+        connection.execute(f"CREATE TABLE rows ({', '.join(f'c{i} TEXT' for i in range(11))})")
+
+        def rows() -> Iterator[list[str]]:
+            for path in files:
+                with path.open(encoding="utf-8", newline="") as handle:
+                    reader = csv.reader(handle, delimiter=";")
+                    next(reader)
+                    yield from reader
+
+        with connection:
+            cursor = connection.executemany(
+                f"INSERT INTO rows VALUES ({', '.join('?' * 11)})", rows()
+            )
+        return int(cursor.rowcount)
+    finally:
+        connection.close()
+
+
+def intake(app: App, files: list[tuple[str, Path]], expect: str = ACCEPTED) -> dict[str, int]:
+    statuses: dict[str, int] = {}
+    for number, path in files:
+        report = upload(app, number, path, received_by="benchmark")
+        statuses[report.status] = statuses.get(report.status, 0) + 1
+        if report.status != expect:
+            codes = sorted({problem.code for problem in report.problems})
+            raise SystemExit(
+                f"board {number}: the list was {report.status}, not {expect} "
+                f"({len(report.problems)} problems: {codes}; {report.reason or ''})"
+            )
+    return statuses
+
+
+def reconcile_all(app: App) -> ReconcileSummary:
+    summary = reconcile(app, create_mock(app))
+    held = summary.apply.held
+    if held or summary.drain.stopped or summary.drain.rejected:
+        raise SystemExit(
+            f"reconcile did not go through: {len(held)} boards held, "
+            f"{summary.drain.rejected} refused, stopped: {summary.drain.stopped}"
+        )
+    return summary
+
+
+def counts(app: App) -> dict[str, int]:
+    with app.sessions() as session:
+
+        def count(*where: Any, of: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(of).where(*where)) or 0)
+
+        return {
+            "persons": count(of=Person),
+            "current_employments": count(Employment.ended_at.is_(None), of=Employment),
+            "staff_list_rows": count(of=StaffListRow),
+            "active_subscriptions": count(Subscription.status == "active", of=Subscription),
+            "pending_subscriptions": count(Subscription.status == "pending", of=Subscription),
+            "outbox_operations": count(of=AuthorityOperation),
+        }
+
+
+def measure_notify(messages: int = NOTIFY_MESSAGES) -> float | None:
+    """Notifications per second to an SMTP server on loopback, or None until they exist.
+
+    To fill in once ``vogscreen.notify`` exists: raise ``messages`` hits for subscribed
+    persons (so that their notifications are queued), start an SMTP sink on 127.0.0.1
+    (aiosmtpd's ``Controller`` with a handler that counts ``DATA``), point the settings at
+    it, then time the notification drain until the sink has every message.
+    """
+    if importlib.util.find_spec("vogscreen.notify") is None:
+        return None
+    return None
+
+
+def _notify_note() -> str:
+    return NOTIFY_NOTES[importlib.util.find_spec("vogscreen.notify") is not None]
+
+
+def peak_rss_mb() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"self": own, "children": children}
+
+
+def _ratio(result: dict[str, Any], *keys: str) -> float | None:
+    values = [result.get(key) for key in keys]
+    if any(v is None for v in values) or not result.get("floor_s"):
+        return None
+    return float(sum(values)) / float(result["floor_s"])  # type: ignore[arg-type]
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest:
+    """Generate the files in a child process (so its memory is not ours), or reuse them."""
+    manifest_path = out_dir / "manifest.json"
+    if manifest_path.exists():
+        manifest = load(out_dir)
+        if (manifest.persons, len(manifest.boards), manifest.seed) == (persons, boards, seed):
+            return manifest
+    subprocess.run(
+        [
+            *(sys.executable, str(HERE / "generate.py")),
+            *("--persons", str(persons), "--boards", str(boards)),
+            *("--seed", str(seed), "--out", str(out_dir)),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return load(out_dir)
+
+
+def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[str, Any]:
+    tmp = databases.tmp
+    profiler = Profiler(args.profile, args.profile_out)
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    details: dict[str, Any] = {}
+
+    err.print(f"[bold]generating[/] {args.persons} persons at {args.boards} boards -> {data_dir}")
+    gen_s, manifest = timed(
+        "generate", lambda: ensure_data(args.persons, args.boards, args.seed, data_dir)
+    )
+    details["dataset"] = {
+        "persons": manifest.persons,
+        "boards": len(manifest.boards),
+        "employments": manifest.employments,
+        "at_two_boards": manifest.dual,
+        "board_sizes": manifest.size_summary(),
+        "churn": {
+            "joiners": manifest.joiners,
+            "leavers": manifest.leavers,
+            "changes": manifest.changes,
+            "changed_boards": len(manifest.changed_boards),
+        },
+        "day0_bytes": sum(path.stat().st_size for _, path in manifest.day0(data_dir)),
+        "generate_s": round(gen_s, 2),
+    }
+    day0, day1 = manifest.day0(data_dir), manifest.day1(data_dir)
+
+    err.print("[bold]floor[/] (csv module + one sqlite3 executemany)")
+    files = [path for _, path in day0]
+    result["floor_s"] = median_of(args.repeat, "floor", lambda: floor(files, tmp / "floor.db"))
+    (tmp / "floor.db").unlink(missing_ok=True)
+
+    err.print(f"[bold]vogscreen[/] on {databases.backend}")
+    app = fresh_app(databases.main(), tmp / "main", manifest.boards)
+    try:
+        with profiler.around("intake"):
+            result["intake_s"], _ = timed("intake", lambda: intake(app, day0))
+        with profiler.around("reconcile"):
+            result["reconcile_s"], first = timed("reconcile", lambda: reconcile_all(app))
+        details["first_load"] = {**first.drain.as_dict(), **counts(app)}
+
+        def noop() -> None:
+            intake(app, day0, expect=UNCHANGED)
+            reconcile_all(app)
+
+        with profiler.around("noop"):
+            result["noop_s"] = median_of(args.repeat, "noop", noop)
+
+        def churn() -> ReconcileSummary:
+            intake(app, day1)
+            return reconcile_all(app)
+
+        with profiler.around("churn"):
+            result["churn_s"], day = timed("churn", churn)
+        details["churn_day"] = {
+            **_sum_counts(day),
+            **day.drain.as_dict(),
+            **counts(app),
+        }
+    finally:
+        app.close()
+
+    http_persons = min(args.http_persons, args.persons)
+    err.print(f"[bold]http adapter[/]: {http_persons} subscriptions against the mock server")
+    http = http_subscribe.measure(http_persons)
+    if http.applied_more_than_once or http.keys_applied != http.persons:
+        raise SystemExit(f"the mock authority server applied keys wrongly: {http}")
+    result["http_subscribe_per_s"] = http.per_second
+    details["http"] = {
+        "persons": http.persons,
+        "seconds": round(http.seconds, 3),
+        "requests": http.requests,
+        "server_peak_rss_mb": http.server_peak_rss_mb,
+    }
+    err.print(f"  {http.per_second:,.0f} subscriptions/s")
+
+    result["notify_per_s"] = measure_notify()
+    if result["notify_per_s"] is None:
+        err.print(f"[yellow]{_notify_note()}[/]")
+
+    naive_persons = min(args.naive_persons, args.persons)
+    naive_boards = max(1, round(args.boards * naive_persons / args.persons))
+    err.print(f"[bold]naive comparison[/] on {naive_persons} persons at {naive_boards} boards")
+    if (naive_persons, naive_boards) == (args.persons, args.boards):
+        subset, subset_dir = manifest, data_dir
+    else:
+        subset_dir = data_dir / "subset"
+        subset = ensure_data(naive_persons, naive_boards, args.seed, subset_dir)
+    subset_files = subset.day0(subset_dir)
+    ours = fresh_app(databases.sibling("subset"), tmp / "subset", subset.boards)
+    try:
+
+        def vogscreen_subset() -> None:
+            intake(ours, subset_files)
+            apply_pending(ours)
+
+        with profiler.around("subset"):
+            ours_s, _ = timed("vogscreen intake + apply (no drain)", vogscreen_subset)
+        ours_counts = counts(ours)
+    finally:
+        ours.close()
+    naive_app = fresh_app(databases.sibling("naive"), tmp / "naive", subset.boards)
+    try:
+        naive_s, _ = timed(
+            "naive intake + apply (no drain)",
+            lambda: naive_intake_and_apply(naive_app, subset_files),
+        )
+        naive_counts = counts(naive_app)
+    finally:
+        naive_app.close()
+    if ours_counts != naive_counts:
+        raise SystemExit(
+            f"the naive load differs from vogscreen's: {naive_counts} vs {ours_counts}"
+        )
+    result["naive_ratio"] = naive_s / ours_s
+    details["naive"] = {
+        "persons": naive_persons,
+        "boards": naive_boards,
+        "compared": "intake + apply, no drain, first full load, same database backend",
+        "naive_s": round(naive_s, 3),
+        "vogscreen_s": round(ours_s, 3),
+        "state": ours_counts,
+    }
+
+    rss = peak_rss_mb()
+    result["peak_rss_mb"] = max(rss.values())
+    details["rss_mb"] = rss
+    result["details"] = details
+    return result
+
+
+def _sum_counts(summary: ReconcileSummary) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for board in summary.apply.boards:
+        for key, value in board.counts.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def machine(databases: Databases) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        kb = int(
+            next(line for line in meminfo.splitlines() if line.startswith("MemTotal")).split()[1]
+        )
+        info["ram_gb"] = round(kb / 1024 / 1024, 1)
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.splitlines()
+                if line.startswith("model name")
+            ),
+            None,
+        )
+    except (OSError, StopIteration, ValueError):
+        pass
+    if databases.backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(_libpq(make_url(normalise_database_url(databases.main())))) as db:
+            row = db.execute("SHOW server_version").fetchone()
+            info["postgresql"] = row[0] if row else None
+    return info
+
+
+def check_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    checks = {}
+    for name, (compute, target, text) in TARGETS.items():
+        value = compute(result)
+        verdict = None
+        if value is not None:
+            verdict = value <= target if text.startswith("≤") else value >= target
+        checks[name] = {"value": value, "target": text.format(target), "pass": verdict}
+    return checks
+
+
+def report(result: dict[str, Any]) -> None:
+    params, floor_s = result["params"], result["floor_s"]
+    table = Table(
+        title=f"vogscreen national benchmark: {params['persons']:,} persons, "
+        f"{params['boards']:,} boards, {params['backend']}",
+        caption="targets are stated for a 2-core machine at 100,000 and 500,000 persons",
+    )
+    table.add_column("measure")
+    for column in ("value", "× floor", "target", ""):
+        table.add_column(column, justify="right")
+
+    def verdict(name: str) -> tuple[str, str]:
+        check = result["targets"].get(name)
+        if check is None:
+            return "", ""
+        shown = {True: "[green]PASS[/]", False: "[red]MISS[/]", None: "[yellow]n/a[/]"}
+        return check["target"], shown[check["pass"]]
+
+    for key in ("floor_s", "intake_s", "reconcile_s"):
+        table.add_row(key, f"{result[key]:.2f} s", f"{result[key] / floor_s:.2f}")
+    both = result["intake_s"] + result["reconcile_s"]
+    table.add_row(
+        "intake_s + reconcile_s",
+        f"{both:.2f} s",
+        f"{both / floor_s:.2f}",
+        *verdict("intake_s + reconcile_s"),
+    )
+    for key in ("noop_s", "churn_s"):
+        table.add_row(key, f"{result[key]:.2f} s", f"{result[key] / floor_s:.2f}", *verdict(key))
+    notify = result["notify_per_s"]
+    for key, shown in (
+        ("http_subscribe_per_s", f"{result['http_subscribe_per_s']:,.0f} /s"),
+        ("notify_per_s", "null" if notify is None else f"{notify:,.0f} /s"),
+        ("peak_rss_mb", f"{result['peak_rss_mb']:,.0f} MB"),
+        ("naive_ratio", f"{result['naive_ratio']:.1f} ×"),
+    ):
+        table.add_row(key, shown, "", *verdict(key))
+    out.print(table)
+    for note in result["notes"]:
+        out.print(f"[yellow]note:[/] {note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, required=True)
+    parser.add_argument("--boards", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="a fresh database (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--start-postgres",
+        action="store_true",
+        help="start a throw-away PostgreSQL server (tests/pg.py) and run on it",
+    )
+    parser.add_argument("--json", type=Path, required=True, metavar="PATH")
+    parser.add_argument("--data", type=Path, help="keep the generated files here (reused)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of floor and noop (median)")
+    parser.add_argument("--http-persons", type=int, default=50_000)
+    parser.add_argument("--naive-persons", type=int, default=20_000)
+    parser.add_argument(
+        "--profile",
+        choices=("intake", "reconcile", "noop", "churn", "subset"),
+        help="cProfile this phase (its time is then inflated) and print the top functions",
+    )
+    parser.add_argument("--profile-out", type=Path, metavar="PATH")
+    args = parser.parse_args(argv)
+    if args.database_url and args.start_postgres:
+        parser.error("--database-url and --start-postgres exclude each other")
+    configure_logging("warning", "console")
+
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vogscreen-national-")))
+        url = args.database_url
+        if args.start_postgres:
+            sys.path.insert(0, str(ROOT))
+            from tests.pg import create_database, postgres_server
+
+            base = stack.enter_context(postgres_server())
+            url = create_database(base, "national")
+        databases = Databases(tmp, url)
+        stack.callback(databases.drop_siblings)
+        result = run(args, databases, args.data or tmp / "data")
+        result["params"] = {
+            "persons": args.persons,
+            "boards": args.boards,
+            "seed": args.seed,
+            "backend": databases.backend,
+            "repeat": args.repeat,
+            "profiled": args.profile,
+        }
+        result["machine"] = machine(databases)
+    result["ratios_to_floor"] = {
+        key: result[key] / result["floor_s"]
+        for key in ("intake_s", "reconcile_s", "noop_s", "churn_s")
+    }
+    result["targets"] = check_targets(result)
+    result["notes"] = [_notify_note()] if result["notify_per_s"] is None else []
+    report(result)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

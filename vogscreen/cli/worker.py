@@ -1,0 +1,98 @@
+"""``vogscreen worker``, ``vogscreen run JOB`` and ``vogscreen runs``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from typing import cast
+
+import click
+from rich.table import Table
+
+from vogscreen.boards import board_numbers, check_board_number
+from vogscreen.cli.main import Context, out, pass_context
+from vogscreen.runs import ALL_BOARDS, list_runs, running
+from vogscreen.schedule import JobSpec
+
+
+def job_registry() -> Mapping[str, JobSpec]:
+    # vogscreen.jobs installs from the top-level jobs/ directory: found at run time.
+    return cast(Mapping[str, JobSpec], importlib.import_module("vogscreen.jobs").JOBS)
+
+
+@click.command("worker")
+@pass_context
+def worker(context: Context) -> None:
+    """Run every job on its schedule until SIGTERM (any number of workers may run).
+
+    Schedules: VOGSCREEN_SCHEDULE_<JOB>="cron: 0 2 * * *" | "interval: 60" | "off".
+    """
+    from vogscreen.worker import run_worker
+
+    jobs = job_registry()
+    out.print(
+        f"Worker started with {len(jobs)} jobs; logs go to stderr. SIGTERM or Ctrl+C stops it."
+    )
+    raise SystemExit(run_worker(context.app, jobs))
+
+
+@click.command("run")
+@click.argument("job")
+@click.option("--board", metavar="NUMBER", help="For per-board jobs: only this board.")
+@pass_context
+def run_job(context: Context, job: str, board: str | None) -> None:
+    """Run JOB once by hand, as the worker would, under the same lease.
+
+    Exits 4 when a run of it (for that board) is already going.
+    """
+    jobs = job_registry()
+    spec = jobs.get(job)
+    if spec is None:
+        raise click.UsageError(f"unknown job {job!r}; jobs: {', '.join(jobs)}")
+    app = context.app
+    if board is not None and not spec.per_board:
+        raise click.UsageError(f"{job} is not a per-board job")
+    if spec.per_board:
+        boards = [check_board_number(board)] if board else board_numbers(app)
+        targets = [*boards, *([] if board else [ALL_BOARDS])]
+    else:
+        targets = [ALL_BOARDS]
+    for target in targets:
+        with running(app, job, target, lease_seconds=app.settings.lease_seconds) as run:
+            assert run is not None
+            spec.run(app, run)
+            shown = "all boards" if target == ALL_BOARDS else f"board {target}"
+            out.print(f"{job} for {shown}: run {run.id}, {json.dumps(run.counts, default=str)}")
+
+
+@click.command("runs")
+@click.option("--board", metavar="NUMBER")
+@click.option("--failed", is_flag=True, help="Only runs that failed.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def runs(context: Context, board: str | None, failed: bool, limit: int, as_json: bool) -> None:
+    """The history of job runs: job, board, start, end, outcome, counts and error."""
+    rows = list_runs(context.app, board=board, failed=failed, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        out.print("No runs.")
+        return
+    table = Table("run", "job", "board", "slot", "started", "ended", "outcome", "counts", "error")
+    for row in rows:
+        counts = ", ".join(f"{k}={v}" for k, v in row["counts"].items() if v)
+        table.add_row(
+            str(row["id"]),
+            row["job"],
+            row["board"],
+            row["slot"][:20],
+            row["started_at"][:19],
+            (row["finished_at"] or "")[:19],
+            row["outcome"],
+            counts,
+            row["error"] or "",
+        )
+    out.print(table)

@@ -1,0 +1,93 @@
+"""Retention: forget people who no longer work anywhere, once it is safe.
+
+Employments that ended more than the retention period ago (default 183 days) are purged,
+with the rows of old staff lists; then persons with no employment left, whose subscription
+has ended (or never existed), are purged with what refers to them. Hits keep their date
+but lose the link to the person. The audit trail records counts, never identities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import structlog
+from sqlalchemy import delete, exists, func, select, update
+
+from vogscreen import audit
+from vogscreen.bootstrap import App
+from vogscreen.database import transaction
+from vogscreen.models import (
+    AuthorityOperation,
+    Case,
+    Employment,
+    Hit,
+    Person,
+    StaffList,
+    StaffListRow,
+    Subscription,
+)
+from vogscreen.plan import ENDED
+from vogscreen.subscriptions import chunks
+
+log = structlog.get_logger(__name__)
+
+
+def purge(app: App) -> dict[str, int]:
+    now = app.now()
+    cutoff = now - dt.timedelta(days=app.settings.retention_days)
+    counts = {"employments": 0, "staff_list_rows": 0, "persons": 0}
+    with transaction(app.sessions) as session:
+        old = list(
+            session.scalars(
+                select(Employment.id).where(
+                    Employment.ended_at.is_not(None), Employment.ended_at < cutoff
+                )
+            )
+        )
+        for ids in chunks(old):
+            session.execute(
+                update(Case).where(Case.employment_id.in_(ids)).values(employment_id=None)
+            )
+            session.execute(delete(Employment).where(Employment.id.in_(ids)))
+        counts["employments"] = len(old)
+        # Rows of lists that are no longer any board's latest, and older than the period.
+        latest = (
+            select(func.max(StaffList.id))
+            .where(StaffList.status.in_(("applied", "pending", "held")))
+            .group_by(StaffList.board_id)
+        )
+        stale_lists = list(
+            session.scalars(
+                select(StaffList.id).where(
+                    StaffList.received_at < cutoff, StaffList.id.not_in(latest)
+                )
+            )
+        )
+        for ids in chunks(stale_lists):
+            removed = session.execute(
+                delete(StaffListRow).where(StaffListRow.staff_list_id.in_(ids))
+            )
+            counts["staff_list_rows"] += int(removed.rowcount or 0)  # type: ignore[attr-defined]
+        employed = exists().where(Employment.person_id == Person.id)
+        listed = exists().where(StaffListRow.person_id == Person.id)
+        subscribed = exists().where(
+            Subscription.person_id == Person.id, Subscription.status != ENDED
+        )
+        gone = list(session.scalars(select(Person.id).where(~employed, ~listed, ~subscribed)))
+        for ids in chunks(gone):
+            session.execute(update(Hit).where(Hit.person_id.in_(ids)).values(person_id=None))
+            session.execute(delete(AuthorityOperation).where(AuthorityOperation.person_id.in_(ids)))
+            session.execute(delete(Subscription).where(Subscription.person_id.in_(ids)))
+            session.execute(delete(Person).where(Person.id.in_(ids)))
+        counts["persons"] = len(gone)
+        if any(counts.values()):
+            audit.record(
+                session,
+                at=now,
+                actor="vogscreen",
+                action="retention.purged",
+                entity="person",
+                **counts,
+            )
+    log.info("retention.purged", **counts)
+    return counts
