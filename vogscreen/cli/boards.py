@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from vogscreen import boards as service
-from vogscreen.cli.main import Context, out, pass_context
+from vogscreen.cli.context import Context, out, pass_context
 
 
 @click.group()

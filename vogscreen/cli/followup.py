@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from vogscreen import cases as case_service
-from vogscreen.cli.main import EXIT_FAILED, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, Context, err, out, pass_context
 from vogscreen.cli.reconcile import authority_for
 from vogscreen.hits import list_hits, poll
 from vogscreen.notify import notify

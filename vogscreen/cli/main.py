@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import sys
-from functools import cached_property
 
 import click
-from rich.console import Console
 
 from vogscreen import __version__
-from vogscreen.bootstrap import App, bootstrap
+from vogscreen.cli import authority, boards, followup, reconcile, staff, status, worker
+from vogscreen.cli.context import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_USAGE,
+    Context,
+    err,
+    out,
+    pass_context,
+)
 from vogscreen.exceptions import InvalidInput, LeaseHeld, VogscreenError
 from vogscreen.logs import configure_logging
-from vogscreen.settings import Settings, load_settings
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_HELD = 3
-EXIT_BUSY = 4
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
-
-
-class Context:
-    """Built per invocation; the App (database, keys) only when a command needs it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @cached_property
-    def app(self) -> App:
-        return bootstrap(self.settings)
-
-
-pass_context = click.make_pass_decorator(Context)
+from vogscreen.settings import load_settings
 
 
 class _Group(click.Group):
@@ -117,8 +101,6 @@ def demo(context: Context) -> None:
 
 
 def _register() -> None:
-    from vogscreen.cli import authority, boards, followup, reconcile, staff, status, worker
-
     cli.add_command(authority.mock_authority)
     cli.add_command(reconcile.reconcile_command)
     cli.add_command(reconcile.validate_command)

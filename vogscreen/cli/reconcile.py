@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from vogscreen.authority import ScreeningAuthority
 from vogscreen.bootstrap import App
-from vogscreen.cli.main import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
 from vogscreen.models import Board, Employment
 from vogscreen.outbox import count_due
 from vogscreen.reconcile import ReconcileSummary, reconcile

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from vogscreen.cli.main import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
 from vogscreen.csvout import write_csv
 from vogscreen.intake import service
 from vogscreen.intake.service import UploadReport

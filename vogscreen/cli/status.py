@@ -1,4 +1,4 @@
-"""``vogscreen status``: every board at a glance."""
+"""``vogscreen status``: every board at a glance, and whether all is well."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import click
 from rich.table import Table
 
-from vogscreen.cli.main import Context, out, pass_context
+from vogscreen.cli.context import Context, out, pass_context
 from vogscreen.status import status as collect
 
 
@@ -15,24 +15,32 @@ from vogscreen.status import status as collect
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_context
 def status(context: Context, as_json: bool) -> None:
-    """Show the status of every board."""
+    """Show every board: staff, subscriptions, queued operations, cases and the last run."""
     report = collect(context.app)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    if not report["boards"]:
-        out.print("No boards yet.")
-        return
-    table = Table("board", "name", "staff", "staff list")
-    for board in report["boards"]:
-        staff_list = board["staff_list"]
-        table.add_row(
-            board["number"],
-            board["name"],
-            str(board["staff"]),
-            "none" if staff_list is None else f"{staff_list['id']} ({staff_list['status']})",
+    if report["boards"]:
+        table = Table(
+            "board", "name", "staff", "subscribed", "queued", "open cases", "staff list", "last run"
         )
-    out.print(table)
+        for board in report["boards"]:
+            staff_list, run = board["staff_list"], board["last_run"]
+            table.add_row(
+                board["number"],
+                board["name"],
+                str(board["staff"]),
+                str(board["subscriptions"]),
+                str(board["pending_operations"]),
+                str(board["open_cases"]),
+                "none" if staff_list is None else f"{staff_list['id']} ({staff_list['status']})",
+                "none"
+                if run is None
+                else f"{run['job']} {run['outcome']} {run['started_at'][:16]}",
+            )
+        out.print(table)
+    else:
+        out.print("No boards yet.")
     subscriptions = report["subscriptions"]
     out.print(
         f"Subscriptions: {subscriptions['active']} active, {subscriptions['pending']} pending, "
@@ -44,3 +52,7 @@ def status(context: Context, as_json: bool) -> None:
         f"Unrouted hits: {report['hits']['unrouted']}. Notifications: "
         f"{report['notifications']['pending']} pending, {report['notifications']['failed']} failed."
     )
+    if report["healthy"]:
+        out.print("[green]Healthy.[/]")
+    else:
+        out.print("[red]Not healthy:[/] " + "; ".join(report["problems"]))

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from vogscreen.boards import board_numbers, check_board_number
-from vogscreen.cli.main import Context, out, pass_context
+from vogscreen.cli.context import Context, out, pass_context
 from vogscreen.runs import ALL_BOARDS, list_runs, running
 from vogscreen.schedule import JobSpec
 

@@ -1,0 +1,34 @@
+"""What every ``vogscreen`` command shares: exit codes, consoles and the lazy App."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import click
+from rich.console import Console
+
+from vogscreen.bootstrap import App, bootstrap
+from vogscreen.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_HELD = 3
+EXIT_BUSY = 4
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class Context:
+    """Built per invocation; the App (database, keys) only when a command needs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def app(self) -> App:
+        return bootstrap(self.settings)
+
+
+pass_context = click.make_pass_decorator(Context)
