@@ -9,14 +9,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from vogscreen.authorities import load_authority, raise_mock_hit
 from vogscreen.boards import add_board
 from vogscreen.bootstrap import App
 from vogscreen.exceptions import StateConflict
+from vogscreen.hits import poll
 from vogscreen.intake.service import UploadReport, upload
 from vogscreen.models import Board
+from vogscreen.notify import notify
+from vogscreen.reconcile import reconcile
+from vogscreen.status import status
 from vogscreen.testing import fake_employees, staff_csv
 
 BOARD_A = ("10001", "Stichting Openbaar Onderwijs Voorbeeldstad", "hr@soov.example.nl")
@@ -24,9 +30,12 @@ BOARD_B = ("10002", "Vereniging Christelijk Onderwijs Rivierenland", "personeel@
 
 Say = Callable[[str], None]
 ShowReport = Callable[[UploadReport], None]
+ShowStatus = Callable[[dict[str, Any]], None]
 
 
-def run_demo(app: App, folder: Path, say: Say, show_report: ShowReport) -> None:
+def run_demo(
+    app: App, folder: Path, say: Say, show_report: ShowReport, show_status: ShowStatus
+) -> None:
     with app.sessions() as session:
         if session.scalar(select(Board.id).limit(1)) is not None:
             raise StateConflict(
@@ -67,8 +76,26 @@ def run_demo(app: App, folder: Path, say: Say, show_report: ShowReport) -> None:
     say("\n5. The same file again is recognised and changes nothing.")
     show_report(upload(app, BOARD_B[0], file_b))
 
-    say(f"\nThe demo's files are in {folder.resolve()}; the database is {app.engine.url}.")
-    say(
-        f"Today is {app.today().isoformat()}. "
-        "Try `vogscreen status` and `vogscreen staff show 10001`."
-    )
+    say("\n6. Reconcile: apply both lists and subscribe everyone at the (mock) authority.")
+    authority = load_authority(app)
+    try:
+        summary = reconcile(app, authority)
+        say(
+            f"   {summary.drain.subscribed} persons subscribed for {12 + 9} employments: "
+            "the teacher at both boards is subscribed once."
+        )
+        say("\n7. The authority signals a hit for the teacher who works at both boards.")
+        hit_id = raise_mock_hit(app, BOARD_A[0], staff_a[0].personeelsnummer).hit_id
+        say(f"   hit {hit_id} raised (no offence detail: the authority never sends any)")
+        polled = poll(app, authority)
+        say(f"   polled: {polled.new} new hit, {polled.cases} cases opened (one per board)")
+    finally:
+        authority.close()
+    sent = notify(app)
+    say(f"   {sent.sent} emails sent to {sent.destination}")
+
+    say("\n8. Status:")
+    show_status(status(app))
+    say(f"\nThe emails are in {app.settings.maildir.resolve()}/new (one file per message).")
+    say(f"The demo's files are in {folder.resolve()}; the database is {app.engine.url}.")
+    say("Try `vogscreen status`, `vogscreen cases list` and `vogscreen staff show 10001`.")

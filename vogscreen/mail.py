@@ -136,8 +136,10 @@ class MaildirMailer:
         self.path = path
 
     def __enter__(self) -> MaildirMailer:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.box = mailbox.Maildir(self.path, create=True)
+        # Maildir(create=True) makes tmp/new/cur only for a folder it creates itself.
+        for part in ("tmp", "new", "cur"):
+            (self.path / part).mkdir(parents=True, exist_ok=True)
+        self.box = mailbox.Maildir(self.path, create=False)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -95,9 +95,10 @@ def demo(context: Context) -> None:
     from pathlib import Path
 
     from vogscreen.cli.staff import print_report
+    from vogscreen.cli.status import print_status
     from vogscreen.demo import run_demo
 
-    run_demo(context.app, Path("files"), out.print, print_report)
+    run_demo(context.app, Path("files"), out.print, print_report, print_status)
 
 
 def _register() -> None:

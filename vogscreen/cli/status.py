@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.table import Table
@@ -20,6 +21,11 @@ def status(context: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    print_status(report)
+
+
+def print_status(report: dict[str, Any]) -> None:
+    """The status report as the operator sees it; shared with the demo."""
     if report["boards"]:
         table = Table(
             "board", "name", "staff", "subscribed", "queued", "open cases", "staff list", "last run"
