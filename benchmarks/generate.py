@@ -226,20 +226,17 @@ def generate(persons: int, boards: int, out: Path, *, seed: int = 1) -> Manifest
     slots = [b for b, size in enumerate(sizes) for _ in range(size)]
     rng.shuffle(slots)
     second = slots[persons:]
-    duals = rng.sample(range(persons), dual)
-    for i, person in enumerate(duals):
-        if second[i] == slots[person]:
-            j = next(
-                (
-                    j
-                    for j in range(dual)
-                    if second[j] != slots[person] and second[i] != slots[duals[j]]
-                ),
-                None,
-            )
-            if j is None:
-                raise ValueError("cannot place a person at two different boards")
-            second[i], second[j] = second[j], second[i]
+    duals: list[int] = []
+    chosen: set[int] = set()
+    for board in second:
+        for _ in range(1000):
+            person = rng.randrange(persons)
+            if person not in chosen and slots[person] != board:
+                break
+        else:
+            raise ValueError("cannot place a person at two different boards")
+        chosen.add(person)
+        duals.append(person)
     members: list[list[int]] = [[] for _ in range(boards)]
     for person in range(persons):
         members[slots[person]].append(person)

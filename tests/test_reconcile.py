@@ -207,6 +207,8 @@ def test_a_list_older_than_the_last_applied_one_is_never_applied_over_it(
     run(app, mock)
     with pytest.raises(StateConflict, match="newer staff list"):
         confirm(app, held.id)
+    with app.sessions() as session:
+        assert session.get(StaffList, held.id).status == "superseded"  # type: ignore[union-attr]
     run(app, mock)
     assert len(mock.list_subscriptions().items) == 42
 

@@ -155,55 +155,55 @@ def _held_list(session: Session, staff_list_id: int) -> StaffList:
     return staff_list
 
 
-def confirm(app: App, staff_list_id: int) -> str:
-    """Release a held list past the removal guard; the caller then reconciles its board."""
+def _decide_held(app: App, staff_list_id: int, status: str) -> tuple[str, int | None]:
+    """Record an operator's decision on a held list; returns its board and a newer list.
+
+    A list older than one already applied or pending is never applied over it: confirming
+    it marks it superseded instead.
+    """
     with transaction(app.sessions) as session:
         staff_list = _held_list(session, staff_list_id)
-        newer = session.scalar(
-            select(StaffList.id).where(
-                StaffList.board_id == staff_list.board_id,
-                StaffList.id > staff_list.id,
-                StaffList.status.in_(("applied", "pending")),
+        newer = None
+        if status == "pending":
+            newer = session.scalar(
+                select(StaffList.id).where(
+                    StaffList.board_id == staff_list.board_id,
+                    StaffList.id > staff_list.id,
+                    StaffList.status.in_(("applied", "pending")),
+                )
             )
-        )
-        if newer is not None:
-            staff_list.status = "superseded"
-            raise StateConflict(
-                f"board has a newer staff list ({newer}); list {staff_list_id} cannot be "
-                "applied over it"
-            )
-        staff_list.status = "pending"
-        staff_list.confirmed_at = app.now()
+        staff_list.status = "superseded" if newer is not None else status
+        staff_list.decided_at = app.now()
         staff_list.decided_by = app.settings.actor
+        if staff_list.status == "pending":
+            staff_list.confirmed_at = app.now()
         board = session.get(Board, staff_list.board_id)
         assert board is not None
         audit.record(
             session,
             at=app.now(),
             actor=app.settings.actor,
-            action="staff_list.confirmed",
+            action={"pending": "staff_list.confirmed"}.get(
+                staff_list.status, f"staff_list.{staff_list.status}"
+            ),
             entity="staff_list",
             entity_id=staff_list.id,
             board_id=board.id,
         )
-        return board.number
+        return board.number, newer
+
+
+def confirm(app: App, staff_list_id: int) -> str:
+    """Release a held list past the removal guard; the caller then reconciles its board."""
+    board, newer = _decide_held(app, staff_list_id, "pending")
+    if newer is not None:
+        raise StateConflict(
+            f"board {board} has a newer staff list ({newer}); list {staff_list_id} cannot be "
+            "applied over it and is now marked superseded"
+        )
+    return board
 
 
 def reject(app: App, staff_list_id: int) -> str:
-    with transaction(app.sessions) as session:
-        staff_list = _held_list(session, staff_list_id)
-        staff_list.status = "discarded"
-        staff_list.decided_at = app.now()
-        staff_list.decided_by = app.settings.actor
-        board = session.get(Board, staff_list.board_id)
-        assert board is not None
-        audit.record(
-            session,
-            at=app.now(),
-            actor=app.settings.actor,
-            action="staff_list.discarded",
-            entity="staff_list",
-            entity_id=staff_list.id,
-            board_id=board.id,
-        )
-        return board.number
+    """Discard a held list; the board's current staff stays as it is."""
+    return _decide_held(app, staff_list_id, "discarded")[0]
