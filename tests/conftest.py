@@ -106,7 +106,8 @@ class Cli:
     def __call__(self, *args: str) -> Result:
         from vogscreen.cli.main import cli
 
-        return CliRunner().invoke(cli, list(args), env=self.env, catch_exceptions=False)
+        env = {"COLUMNS": "200", **self.env}  # a wide terminal: tables are not cut short
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture

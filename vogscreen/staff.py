@@ -10,7 +10,7 @@ from sqlalchemy import select
 from vogscreen.boards import get_board
 from vogscreen.bootstrap import App
 from vogscreen.intake.service import LIVE_STATUSES
-from vogscreen.models import StaffList, StaffListRow
+from vogscreen.models import StaffList, StaffListRow, Subscription
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class StaffMember:
     start_date: dt.date | None
     end_date: dt.date | None
     vog_date: dt.date | None
+    screening: str  # the subscription's status: active, pending, failed, ... or "none"
 
 
 def display_name(
@@ -52,11 +53,12 @@ def current_staff(app: App, number: str) -> StaffOverview:
         )
         if staff_list is None:
             return StaffOverview(board.number, None, None, None, [])
-        rows = session.scalars(
-            select(StaffListRow)
+        rows = session.execute(
+            select(StaffListRow, Subscription.status)
+            .outerjoin(Subscription, Subscription.person_id == StaffListRow.person_id)
             .where(StaffListRow.staff_list_id == staff_list.id)
             .order_by(StaffListRow.line)
-        )
+        ).all()
         members = [
             StaffMember(
                 personeelsnummer=row.personeelsnummer,
@@ -66,8 +68,9 @@ def current_staff(app: App, number: str) -> StaffOverview:
                 start_date=row.start_date,
                 end_date=row.end_date,
                 vog_date=row.vog_date,
+                screening=screening or "none",
             )
-            for row in rows
+            for row, screening in rows
         ]
         return StaffOverview(
             board.number, staff_list.id, staff_list.status, staff_list.received_at, members

@@ -123,7 +123,16 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
         f"Board {overview.board}: {len(overview.members)} staff, from staff list "
         f"{overview.staff_list_id} ({overview.staff_list_status}, received {received} UTC)."
     )
-    header = ["personeelsnummer", "name", "brin", "function", "in dienst", "uit dienst", "VOG"]
+    header = [
+        "personeelsnummer",
+        "name",
+        "brin",
+        "function",
+        "in dienst",
+        "uit dienst",
+        "VOG",
+        "screening",
+    ]
     rows = [
         [
             member.personeelsnummer or "",
@@ -133,6 +142,7 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
             member.start_date.isoformat() if member.start_date else "",
             member.end_date.isoformat() if member.end_date else "",
             member.vog_date.isoformat() if member.vog_date else "",
+            member.screening,
         ]
         for member in overview.members
     ]
