@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tenacity
 from sqlalchemy import insert, select
 
 from tests.followup_helpers import BOARD_A, BOARD_B, raise_hit, two_boards_with_a_shared_teacher
@@ -20,10 +21,11 @@ from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.authorities import subscription_ref_of
 from vogscreen.bootstrap import App
 from vogscreen.cases import list_cases, remind, resolve
-from vogscreen.exceptions import StateConflict
+from vogscreen.exceptions import AuthorityUnavailable, StateConflict
 from vogscreen.hits import list_hits, poll
 from vogscreen.models import MockAuthorityHit, Notification
 from vogscreen.notify import notify
+from vogscreen.outbox import retry_policy
 from vogscreen.reconcile import reconcile
 from vogscreen.status import status
 from vogscreen.testing import FakeClock
@@ -261,3 +263,34 @@ def test_reminders_go_out_once_per_period_never_a_flood(
     with app.sessions() as session:
         kinds = session.scalars(select(Notification.kind).order_by(Notification.id)).all()
     assert kinds == ["hit", "reminder", "reminder"]
+
+
+def test_a_poll_that_fails_halfway_keeps_what_it_stored_and_resumes_there(
+    app: App, mock: MockAuthority, smtp: Inbox, tmp_path: Path
+) -> None:
+    from tests.reconcile_helpers import FlakyAuthority, unavailable
+    from vogscreen.adapters.mock import derive_key
+
+    staff_a, _, _ = two_boards_with_a_shared_teacher(app, mock, tmp_path)
+    for person in staff_a[1:6]:
+        raise_hit(app, mock, BOARD_A, person.personeelsnummer)
+    paged = MockAuthority(
+        app.sessions, key=derive_key(app.vault.hmac_key), clock=app.clock, page_size=2
+    )
+    flaky = FlakyAuthority(paged)
+    original = flaky.fetch_hits
+    calls = {"n": 0}
+
+    def fail_on_second_page(cursor: str | None = None) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise unavailable()
+        return original(cursor)
+
+    flaky.fetch_hits = fail_on_second_page  # type: ignore[method-assign,assignment]
+    once = retry_policy(tenacity.stop_after_attempt(1), tenacity.wait_none())
+    with pytest.raises(AuthorityUnavailable):
+        poll(app, flaky, retry=once)
+    assert len(list_hits(app)) == 2  # the first page is kept, with its cursor
+    resumed = poll(app, paged)
+    assert resumed.new == 3 and len(list_hits(app)) == 5
