@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from vogscreen import audit
 from vogscreen.cases import close_by_staff_list
+from vogscreen.database import chunks
 from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
 from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
-from vogscreen.subscriptions import SubscriptionChanges, chunks, drifted_people, sync_people
+from vogscreen.subscriptions import SubscriptionChanges, drifted_people, sync_people
 
 log = structlog.get_logger(__name__)
 
@@ -175,7 +176,7 @@ def apply_board(
     fresh = [row for row in diff.start if row.person not in ended_rows]
     if fresh:
         session.execute(
-            insert(Employment),
+            insert(table(Employment)),
             [
                 {
                     "board_id": board.id,

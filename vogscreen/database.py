@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -41,6 +41,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# Far below SQLite's limit of 32,766 bound values and PostgreSQL's 65,535.
+CHUNK = 5000
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Slices for IN lists and batches: a bounded number of bound values per statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]], key: str) -> None:

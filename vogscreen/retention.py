@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, func, select, update
 
 from vogscreen import audit
 from vogscreen.bootstrap import App
-from vogscreen.database import transaction
+from vogscreen.database import chunks, transaction
 from vogscreen.models import (
     AuthorityOperation,
     Case,
@@ -27,7 +27,6 @@ from vogscreen.models import (
     Subscription,
 )
 from vogscreen.plan import ENDED
-from vogscreen.subscriptions import chunks
 
 log = structlog.get_logger(__name__)
 

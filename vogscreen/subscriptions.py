@@ -7,14 +7,14 @@ they cause are committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from vogscreen.database import insert_ignore
+from vogscreen.database import chunks, insert_ignore
 from vogscreen.models import AuthorityOperation, Employment, Subscription, table
 from vogscreen.plan import (
     ENDED,
@@ -25,14 +25,6 @@ from vogscreen.plan import (
     SubscriptionAction,
     plan_subscriptions,
 )
-
-CHUNK = 500
-T = TypeVar("T")
-
-
-def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def idempotency_key(operation: str, person_id: int, generation: int) -> str:

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from vogscreen import audit
 from vogscreen.authority import ScreeningAuthority, UnsubscribeItem
 from vogscreen.bootstrap import App
-from vogscreen.database import transaction
+from vogscreen.database import chunks, transaction
 from vogscreen.models import Subscription
 from vogscreen.outbox import RetryPolicy, default_retry_policy, drain
 from vogscreen.plan import ACTIVE, ENDED
-from vogscreen.subscriptions import chunks, sync_people
+from vogscreen.subscriptions import sync_people
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ index in chunks, and new persons and the snapshot's rows are written with Core
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from vogscreen import audit
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import insert_ignore, transaction
+from vogscreen.database import chunks, insert_ignore, transaction
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import read_table
@@ -37,7 +37,6 @@ UNCHANGED = "unchanged"
 
 # Statuses of a stored list that count as "accepted" (its rows are the board's staff).
 LIVE_STATUSES = ("pending", "applied", "held")
-_CHUNK = 500
 
 
 @dataclass
@@ -79,14 +78,9 @@ def terms_of(row: StaffRow | StaffListRow | Employment) -> Terms:
     )
 
 
-def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[Any]]:
     known: dict[str, Row[Any]] = {}
-    for chunk in _chunks(indexes):
+    for chunk in chunks(indexes):
         query = select(Person.bsn_index, Person.id, Person.birth_date).where(
             Person.bsn_index.in_(chunk)
         )
@@ -320,7 +314,7 @@ def _store(
         session.add(staff_list)
         session.flush()
         session.execute(
-            insert(StaffListRow),
+            insert(table(StaffListRow)),
             [
                 {
                     "staff_list_id": staff_list.id,

@@ -8,6 +8,7 @@ the birth date; rows are named by line number and personeelsnummer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,7 +104,8 @@ def parse_bsn(cell: Cell) -> str:
         digits = "0" + digits
     if len(digits) != 9:
         raise _RowProblem(p.BSN_INVALID, f"the BSN has {len(digits)} digits instead of 9")
-    if not stdnum_bsn.is_valid(digits):
+    # stdnum's own 11-check on the digits we already cleaned (its is_valid cleans again).
+    if stdnum_bsn.checksum(digits) != 0 or digits == "000000000":
         raise _RowProblem(p.BSN_INVALID, "the BSN fails the 11-check (elfproef)")
     return digits
 
@@ -123,6 +125,12 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
     raw = _text(cell)
     if not raw:
         return None
+    return _date_from_text(raw, secret)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _date_from_text(raw: str, secret: bool) -> dt.date:
+    """Dates repeat a lot within a file (start dates, VOG dates): parse each text once."""
     shown = "the value" if secret else repr(raw)
     for pattern, (y, m, d) in _DATE_PATTERNS:
         match = pattern.match(raw)
@@ -138,6 +146,12 @@ def parse_brin(cell: Cell) -> str | None:
     raw = _text(cell)
     if not raw:
         return None
+    return _brin_from_text(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _brin_from_text(raw: str) -> str:
+    """A board has a handful of schools: check each distinct code once."""
     try:
         return str(stdnum_brin.validate(raw))
     except stdnum_errors.ValidationError:
@@ -149,6 +163,27 @@ def parse_brin(cell: Cell) -> str | None:
 
 def _optional_text(cell: Cell) -> str | None:
     return _text(cell) or None
+
+
+def _birth_date(cell: Cell) -> dt.date | None:
+    return parse_date(cell, secret=True)
+
+
+# The order is the order problems are reported in, within a row.
+_PARSERS: tuple[tuple[str, Callable[[Cell], object]], ...] = (
+    ("bsn", parse_bsn),
+    ("geboortedatum", _birth_date),
+    ("achternaam", _optional_text),
+    ("tussenvoegsel", _optional_text),
+    ("voorletters", _optional_text),
+    ("voornamen", _optional_text),
+    ("personeelsnummer", _optional_text),
+    ("functie", _optional_text),
+    ("brin", parse_brin),
+    ("datum_in_dienst", parse_date),
+    ("datum_uit_dienst", parse_date),
+    ("vog_datum", parse_date),
+)
 
 
 class _Columns:
@@ -175,6 +210,18 @@ class _Columns:
                 continue
             self.index[column] = position
             self.label[column] = name
+        self.plan: list[tuple[str, int, str, Callable[[Cell], object], bool, int | None]] = [
+            (
+                column,
+                self.index[column],
+                self.label[column],
+                parse,
+                column in REQUIRED,
+                _MAX_LENGTH.get(column),
+            )
+            for column, parse in _PARSERS
+            if column in self.index
+        ]
         for column in REQUIRED:
             if column not in self.index:
                 self.problems.append(
@@ -277,36 +324,22 @@ def _validate_row(
     problems: list[Problem],
 ) -> StaffRow | None:
     values: dict[str, object] = {}
-
-    def field_(column: str, parse: Callable[[Cell], object], required: bool = False) -> None:
-        position = columns.index.get(column)
-        if position is None:
-            return
-        cell = cells[position] if position < len(cells) else None
-        label = columns.label[column]
+    width = len(cells)
+    for column, position, label, parse, required, limit in columns.plan:
+        cell = cells[position] if position < width else None
         if required and not _text(cell):
             problems.append(Problem(line, label, p.MISSING_VALUE, f"{column} is empty"))
-            return
+            continue
         try:
-            values[column] = parse(cell)
+            value = parse(cell)
         except _RowProblem as problem:
             problems.append(Problem(line, label, problem.code, problem.message))
-            return
-        limit = _MAX_LENGTH.get(column)
-        value = values[column]
+            continue
+        values[column] = value
         if limit and isinstance(value, str) and len(value) > limit:
             problems.append(
                 Problem(line, label, p.VALUE_TOO_LONG, f"{column} is longer than {limit}")
             )
-
-    field_("bsn", parse_bsn, required=True)
-    field_("geboortedatum", lambda cell: parse_date(cell, secret=True), required=True)
-    field_("achternaam", _optional_text, required=True)
-    for column in ("tussenvoegsel", "voorletters", "voornamen", "personeelsnummer", "functie"):
-        field_(column, _optional_text)
-    field_("brin", parse_brin)
-    for column in ("datum_in_dienst", "datum_uit_dienst", "vog_datum"):
-        field_(column, parse_date)
 
     birth = values.get("geboortedatum")
     if isinstance(birth, dt.date):
