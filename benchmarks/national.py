@@ -182,16 +182,26 @@ def fresh_app(url: str, var_dir: Path, boards: list[str]) -> App:
 
 
 class Profiler:
-    """cProfile around one named phase, when asked (``--profile PHASE``)."""
+    """A profiler around one named phase, when asked (``--profile PHASE``).
 
-    def __init__(self, phase: str | None, path: Path | None) -> None:
-        self.phase, self.path = phase, path
+    cProfile (the default) counts every call and inflates Python-heavy code; pyinstrument
+    (``--profiler pyinstrument``, installed by hand: it is no dependency) samples, so its
+    proportions are closer to the unprofiled run.
+    """
+
+    def __init__(self, phase: str | None, kind: str, path: Path | None) -> None:
+        self.phase, self.kind, self.path = phase, kind, path
 
     @contextmanager
     def around(self, phase: str) -> Iterator[None]:
         if phase != self.phase:
             yield
-            return
+        elif self.kind == "pyinstrument":
+            yield from self._pyinstrument(phase)
+        else:
+            yield from self._cprofile(phase)
+
+    def _cprofile(self, phase: str) -> Iterator[None]:
         profile = cProfile.Profile()
         profile.enable()
         try:
@@ -202,6 +212,21 @@ class Profiler:
             profile.dump_stats(path)
             err.print(f"[bold]profile of {phase}[/] (times inflated by cProfile) -> {path}")
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+
+    def _pyinstrument(self, phase: str) -> Iterator[None]:
+        from pyinstrument import Profiler as Sampler
+
+        sampler = Sampler(interval=0.002)
+        sampler.start()
+        try:
+            yield
+        finally:
+            sampler.stop()
+            path = self.path or Path(f"national-{phase}.txt")
+            text = sampler.output_text(unicode=True, color=False)
+            path.write_text(text)
+            err.print(f"[bold]profile of {phase}[/] (pyinstrument) -> {path}")
+            err.print(text, markup=False, highlight=False)
 
 
 def timed(label: str, work: Callable[[], T]) -> tuple[float, T]:
@@ -315,7 +340,11 @@ def _ratio(result: dict[str, Any], *keys: str) -> float | None:
 
 
 def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest:
-    """Generate the files in a child process (so its memory is not ours), or reuse them."""
+    """Generate the files in a child process, or reuse them when they match.
+
+    Its peak memory counts among the children's (``details.rss_mb.children``), not in the
+    measured process's own.
+    """
     manifest_path = out_dir / "manifest.json"
     if manifest_path.exists():
         manifest = load(out_dir)
@@ -335,11 +364,11 @@ def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest
 
 def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[str, Any]:
     tmp = databases.tmp
-    profiler = Profiler(args.profile, args.profile_out)
+    profiler = Profiler(args.profile, args.profiler, args.profile_out)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     details: dict[str, Any] = {}
 
-    err.print(f"[bold]generating[/] {args.persons} persons at {args.boards} boards -> {data_dir}")
+    err.print(f"[bold]data[/]: {args.persons} persons at {args.boards} boards in {data_dir}")
     gen_s, manifest = timed(
         "generate", lambda: ensure_data(args.persons, args.boards, args.seed, data_dir)
     )
@@ -581,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=("intake", "reconcile", "noop", "churn", "subset"),
         help="cProfile this phase (its time is then inflated) and print the top functions",
     )
+    parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
     parser.add_argument("--profile-out", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
     if args.database_url and args.start_postgres:

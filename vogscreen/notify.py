@@ -61,7 +61,7 @@ def count_due(app: App) -> int:
         return int(session.scalar(select(func.count()).where(*_due(app.now()))) or 0)
 
 
-def _claim(session: Session, now: dt.datetime, skip: set[int]) -> Any:
+def _claim(session: Session, now: dt.datetime, after: int) -> Any:
     query = (
         select(Notification, Case, Board, Employment.personeelsnummer, Person)
         .join(Case, Case.id == Notification.case_id)
@@ -69,12 +69,11 @@ def _claim(session: Session, now: dt.datetime, skip: set[int]) -> Any:
         .join(Hit, Hit.id == Case.hit_id)
         .outerjoin(Employment, Employment.id == Case.employment_id)
         .outerjoin(Person, Person.id == Hit.person_id)
-        .where(*_due(now))
+        # Keyset: each claim starts after the previous one, never re-reading the queue.
+        .where(Notification.id > after, *_due(now))
         .order_by(Notification.id)
         .limit(1)
     )
-    if skip:
-        query = query.where(Notification.id.not_in(skip))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Notification)
     return session.execute(query).first()
@@ -109,15 +108,16 @@ def notify(
     mailer = mailer or make_mailer(app.settings)
     templates = TemplateSet()
     summary = NotifySummary(destination=mailer.describe())
-    skip: set[int] = set()
+    after = 0
     with mailer:
         while limit is None or summary.sent + summary.failed < limit:
             now = app.now()
             with transaction(app.sessions) as session:
-                claimed = _claim(session, now, skip)
+                claimed = _claim(session, now, after)
                 if claimed is None:
                     break
                 notification, case, board, number, person = claimed
+                after = notification.id
                 if not board.recipients:
                     _fail(notification, "the board has no HR recipients", now, summary)
                     continue
@@ -139,7 +139,6 @@ def notify(
                     notification.next_attempt_at = now + backoff(notification.attempts)
                     notification.error = str(exc)
                     summary.deferred += 1
-                    skip.add(notification.id)
                     if exc.unreachable:
                         summary.stopped = str(exc)
                         break

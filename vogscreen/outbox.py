@@ -121,7 +121,7 @@ def _due(now: dt.datetime) -> tuple[Any, ...]:
     )
 
 
-def _claim(session: Session, now: dt.datetime, limit: int) -> list[Any]:
+def _claim(session: Session, now: dt.datetime, limit: int, after: int) -> list[Any]:
     earlier = aliased(AuthorityOperation)
     # An operation waits while an earlier one for the same person is unfinished: an
     # unsubscribe needs the reference its subscribe brings back.
@@ -143,7 +143,9 @@ def _claim(session: Session, now: dt.datetime, limit: int) -> list[Any]:
             AuthorityOperation.idempotency_key,
             AuthorityOperation.attempts,
         )
-        .where(*_due(now), ~waits)
+        # Keyset paging: each batch starts after the last one (by primary key), so a
+        # drain of n rows reads each once instead of sorting every pending row n/1000 times.
+        .where(AuthorityOperation.id > after, *_due(now), ~waits)
         .order_by(AuthorityOperation.id)
         .limit(limit)
     )
@@ -171,12 +173,19 @@ def drain(
     progress: Callable[[int], None] | None = None,
 ) -> DrainSummary:
     summary = DrainSummary()
+    after, progressed = 0, False
     while True:
         now = app.now()
         with transaction(app.sessions) as session:
-            batch = _claim(session, now, batch_size)
+            batch = _claim(session, now, batch_size, after)
             if not batch:
+                if after and progressed:
+                    # Another pass from the start, for operations that waited on one
+                    # sent in this pass (an unsubscribe behind its subscribe).
+                    after, progressed = 0, False
+                    continue
                 break
+            after, progressed = max(row.id for row in batch), True
             done = _send_batch(app, session, authority, batch, retry, summary)
         if progress is not None:
             progress(len(batch))
