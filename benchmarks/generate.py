@@ -65,6 +65,9 @@ class Manifest:
     changes: int
     changed_boards: list[str]
     sizes: dict[str, int] = field(default_factory=dict)
+    # The generator's own high-water mark of resident memory (Linux), for the benchmark's
+    # peak_rss_mb: read in-process, since a child's ru_maxrss includes its parent's pages.
+    peak_rss_mb: float | None = None
 
     def day0(self, root: Path) -> list[tuple[str, Path]]:
         return [(board, root / "day0" / f"{board}.csv") for board in self.boards]
@@ -306,9 +309,21 @@ def generate(persons: int, boards: int, out: Path, *, seed: int = 1) -> Manifest
         changes=changes,
         changed_boards=changed_boards,
         sizes=dict(zip(numbers, sizes, strict=True)),
+        peak_rss_mb=peak_rss_mb(),
     )
     (out / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
     return manifest
+
+
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """A process's high-water mark of resident memory in MB (Linux), while it runs."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def load(out: Path) -> Manifest:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from generate import bsns
+from generate import bsns, peak_rss_mb
 
 from vogscreen.adapters.http import HttpAuthority
 from vogscreen.authority import SubscribeItem
@@ -80,7 +80,7 @@ def measure(
             elapsed = time.perf_counter() - started
             authority.close()
             stats = httpx.get(url + "/_admin/stats", params={"summary": "1"}, timeout=60).json()
-            peak = _peak_rss_mb(server.pid)
+            peak = peak_rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -92,17 +92,6 @@ def measure(
         applied_more_than_once=int(stats["applied_more_than_once"]),
         server_peak_rss_mb=peak,
     )
-
-
-def _peak_rss_mb(pid: int) -> float | None:
-    """The process's high-water mark of resident memory (Linux), read while it runs."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def _free_port() -> int:

@@ -189,8 +189,8 @@ class Profiler:
     proportions are closer to the unprofiled run.
     """
 
-    def __init__(self, phase: str | None, kind: str, path: Path | None) -> None:
-        self.phase, self.kind, self.path = phase, kind, path
+    def __init__(self, phase: str | None, kind: str, path: Path | None, default: Path) -> None:
+        self.phase, self.kind, self.path, self.default = phase, kind, path, default
 
     @contextmanager
     def around(self, phase: str) -> Iterator[None]:
@@ -208,7 +208,7 @@ class Profiler:
             yield
         finally:
             profile.disable()
-            path = self.path or Path(f"national-{phase}.prof")
+            path = self.path or self.default.with_suffix(f".{phase}.prof")
             profile.dump_stats(path)
             err.print(f"[bold]profile of {phase}[/] (times inflated by cProfile) -> {path}")
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
@@ -222,7 +222,7 @@ class Profiler:
             yield
         finally:
             sampler.stop()
-            path = self.path or Path(f"national-{phase}.txt")
+            path = self.path or self.default.with_suffix(f".{phase}.txt")
             text = sampler.output_text(unicode=True, color=False)
             path.write_text(text)
             err.print(f"[bold]profile of {phase}[/] (pyinstrument) -> {path}")
@@ -323,10 +323,17 @@ def _notify_note() -> str:
     return NOTIFY_NOTES[importlib.util.find_spec("vogscreen.notify") is not None]
 
 
-def peak_rss_mb() -> dict[str, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"self": own, "children": children}
+def rss_peaks(children: dict[str, float | None]) -> dict[str, float | None]:
+    """This process's peak (ru_maxrss) and each child's, as each child measured itself.
+
+    getrusage(RUSAGE_CHILDREN) is shown too, but not used: on Linux a child's ru_maxrss
+    includes the pages of its parent at the fork, so it mostly repeats our own figure.
+    """
+    return {
+        "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **children,
+        "rusage_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
 
 
 def _ratio(result: dict[str, Any], *keys: str) -> float | None:
@@ -342,8 +349,7 @@ def _ratio(result: dict[str, Any], *keys: str) -> float | None:
 def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest:
     """Generate the files in a child process, or reuse them when they match.
 
-    Its peak memory counts among the children's (``details.rss_mb.children``), not in the
-    measured process's own.
+    The generator's peak memory is its own (``manifest.peak_rss_mb``), not this process's.
     """
     manifest_path = out_dir / "manifest.json"
     if manifest_path.exists():
@@ -364,7 +370,7 @@ def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest
 
 def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[str, Any]:
     tmp = databases.tmp
-    profiler = Profiler(args.profile, args.profiler, args.profile_out)
+    profiler = Profiler(args.profile, args.profiler, args.profile_out, default=args.json)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     details: dict[str, Any] = {}
 
@@ -486,8 +492,14 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
         "state": ours_counts,
     }
 
-    rss = peak_rss_mb()
-    result["peak_rss_mb"] = max(rss.values())
+    rss = rss_peaks(
+        {
+            "generator": manifest.peak_rss_mb,
+            "generator_subset": subset.peak_rss_mb,
+            "mock_authority_server": http.server_peak_rss_mb,
+        }
+    )
+    result["peak_rss_mb"] = max(v for k, v in rss.items() if v and k != "rusage_children")
     details["rss_mb"] = rss
     result["details"] = details
     return result
@@ -499,6 +511,27 @@ def _sum_counts(summary: ReconcileSummary) -> dict[str, int]:
         for key, value in board.counts.items():
             total[key] = total.get(key, 0) + value
     return total
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and the files of the product changed on top of it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            [
+                *("git", "--no-optional-locks", "status", "--porcelain", "--"),
+                *("vogscreen", "adapters", "alembic"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "uncommitted": None}
+    return {"commit": commit, "uncommitted": [line[3:] for line in status.splitlines()]}
 
 
 def machine(databases: Databases) -> dict[str, Any]:
@@ -608,14 +641,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile",
         choices=("intake", "reconcile", "noop", "churn", "subset"),
-        help="cProfile this phase (its time is then inflated) and print the top functions",
+        help="profile this phase (its time is then inflated) and print where the time goes",
     )
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
-    parser.add_argument("--profile-out", type=Path, metavar="PATH")
+    parser.add_argument("--profile-out", type=Path, metavar="PATH", help="default: next to --json")
     args = parser.parse_args(argv)
     if args.database_url and args.start_postgres:
         parser.error("--database-url and --start-postgres exclude each other")
     configure_logging("warning", "console")
+    code = code_version()  # now: the modules were imported at start-up
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vogscreen-national-")))
@@ -638,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
             "profiled": args.profile,
         }
         result["machine"] = machine(databases)
+        result["code"] = code
     result["ratios_to_floor"] = {
         key: result[key] / result["floor_s"]
         for key in ("intake_s", "reconcile_s", "noop_s", "churn_s")

@@ -37,6 +37,16 @@ def _counts(session: Session, query: Any) -> dict[Any, int]:
     return {key: int(count) for key, count in session.execute(query).all()}
 
 
+def _stuck(
+    session: Session, outbox: type[AuthorityOperation] | type[Notification], now: dt.datetime
+) -> int:
+    """Rows of an outbox still pending after the retry window."""
+    query = select(func.count()).where(
+        outbox.status == "pending", outbox.created_at < now - RETRY_WINDOW
+    )
+    return int(session.scalar(query) or 0)
+
+
 def _boards(session: Session) -> list[dict[str, Any]]:
     latest = (
         select(StaffList.board_id, func.max(StaffList.id).label("id"))
@@ -149,24 +159,8 @@ def status(app: App) -> dict[str, Any]:
             )
             or 0
         )
-        stuck_operations = (
-            session.scalar(
-                select(func.count()).where(
-                    AuthorityOperation.status == "pending",
-                    AuthorityOperation.created_at < now - RETRY_WINDOW,
-                )
-            )
-            or 0
-        )
-        stuck_notifications = (
-            session.scalar(
-                select(func.count()).where(
-                    Notification.status == "pending",
-                    Notification.created_at < now - RETRY_WINDOW,
-                )
-            )
-            or 0
-        )
+        stuck_operations = _stuck(session, AuthorityOperation, now)
+        stuck_notifications = _stuck(session, Notification, now)
     problems = [
         text
         for count, text in (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
+# The template's column order: the canonical names, in the order HR exports tend to use.
 HEADER = (
     "bsn",
     "geboortedatum",
