@@ -16,9 +16,10 @@ throw-away PostgreSQL server with ``--start-postgres``) it measures, in one run:
 * ``noop_s``: the same files again, intake plus reconcile (median of ``--repeat``);
 * ``churn_s``: one churn day: intake of the changed files plus reconcile;
 * ``http_subscribe_per_s``: the http adapter against the mock authority server;
-* ``notify_per_s``: notifications to an SMTP server on loopback (null until
-  ``vogscreen.notify`` exists);
-* ``peak_rss_mb``: the high-water mark of this process and its children;
+* ``notify_per_s``: hits raised for ``--notify-messages`` persons, their emails sent to an
+  SMTP server on loopback (aiosmtpd in its own process); null without ``vogscreen.notify``;
+* ``peak_rss_mb``: the high-water mark of this process and of each child process
+  (generator, mock authority server, SMTP sink), each as measured by itself;
 * ``naive_ratio``: a per-row ORM intake plus apply (``naive.py``) against vogscreen's
   intake plus apply (no drain for either), on a subset of ``--naive-persons``.
 
@@ -31,7 +32,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
-import importlib.util
 import json
 import os
 import platform
@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import http_subscribe
+import smtp_notify
 from generate import Manifest, load
 from naive import naive_intake_and_apply
 from rich.console import Console
@@ -92,12 +93,10 @@ TARGETS: dict[str, tuple[Callable[[dict[str, Any]], float | None], float, str]] 
     "peak_rss_mb": (lambda r: r["peak_rss_mb"], 1024, "≤ {:,} MB"),
     "naive_ratio": (lambda r: r["naive_ratio"], 20, "≥ {} ×"),
 }
-NOTIFY_NOTES = {
-    False: "notify_per_s is null: vogscreen.notify does not exist yet (its own issue); "
-    "benchmarks/national.py measure_notify() is where to measure it",
-    True: "notify_per_s is null: vogscreen.notify exists, but measure_notify() in "
-    "benchmarks/national.py does not drive it yet",
-}
+NOTIFY_NOTE = (
+    "notify_per_s is null: vogscreen.notify (or aiosmtpd, a development dependency) is not "
+    "installed; benchmarks/smtp_notify.py measures it when it is"
+)
 NOTIFY_MESSAGES = 5000
 
 err = Console(stderr=True, highlight=False)
@@ -306,23 +305,6 @@ def counts(app: App) -> dict[str, int]:
         }
 
 
-def measure_notify(messages: int = NOTIFY_MESSAGES) -> float | None:
-    """Notifications per second to an SMTP server on loopback, or None until they exist.
-
-    To fill in once ``vogscreen.notify`` exists: raise ``messages`` hits for subscribed
-    persons (so that their notifications are queued), start an SMTP sink on 127.0.0.1
-    (aiosmtpd's ``Controller`` with a handler that counts ``DATA``), point the settings at
-    it, then time the notification drain until the sink has every message.
-    """
-    if importlib.util.find_spec("vogscreen.notify") is None:
-        return None
-    return None
-
-
-def _notify_note() -> str:
-    return NOTIFY_NOTES[importlib.util.find_spec("vogscreen.notify") is not None]
-
-
 def rss_peaks(children: dict[str, float | None]) -> dict[str, float | None]:
     """This process's peak (ru_maxrss) and each child's, as each child measured itself.
 
@@ -369,7 +351,6 @@ def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest
 
 
 def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[str, Any]:
-    tmp = databases.tmp
     profiler = Profiler(args.profile, args.profiler, args.profile_out, default=args.json)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     details: dict[str, Any] = {}
@@ -378,57 +359,39 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
     gen_s, manifest = timed(
         "generate", lambda: ensure_data(args.persons, args.boards, args.seed, data_dir)
     )
-    details["dataset"] = {
-        "persons": manifest.persons,
-        "boards": len(manifest.boards),
-        "employments": manifest.employments,
-        "at_two_boards": manifest.dual,
-        "board_sizes": manifest.size_summary(),
-        "churn": {
-            "joiners": manifest.joiners,
-            "leavers": manifest.leavers,
-            "changes": manifest.changes,
-            "changed_boards": len(manifest.changed_boards),
-        },
-        "day0_bytes": sum(path.stat().st_size for _, path in manifest.day0(data_dir)),
-        "generate_s": round(gen_s, 2),
-    }
-    day0, day1 = manifest.day0(data_dir), manifest.day1(data_dir)
+    details["dataset"] = describe(manifest, data_dir, gen_s)
 
     err.print("[bold]floor[/] (csv module + one sqlite3 executemany)")
-    files = [path for _, path in day0]
-    result["floor_s"] = median_of(args.repeat, "floor", lambda: floor(files, tmp / "floor.db"))
-    (tmp / "floor.db").unlink(missing_ok=True)
+    files = [path for _, path in manifest.day0(data_dir)]
+    scratch = databases.tmp / "floor.db"
+    result["floor_s"] = median_of(args.repeat, "floor", lambda: floor(files, scratch))
+    scratch.unlink(missing_ok=True)
 
     err.print(f"[bold]vogscreen[/] on {databases.backend}")
-    app = fresh_app(databases.main(), tmp / "main", manifest.boards)
+    app = fresh_app(databases.main(), databases.tmp / "main", manifest.boards)
     try:
-        with profiler.around("intake"):
-            result["intake_s"], _ = timed("intake", lambda: intake(app, day0))
-        with profiler.around("reconcile"):
-            result["reconcile_s"], first = timed("reconcile", lambda: reconcile_all(app))
-        details["first_load"] = {**first.drain.as_dict(), **counts(app)}
-
-        def noop() -> None:
-            intake(app, day0, expect=UNCHANGED)
-            reconcile_all(app)
-
-        with profiler.around("noop"):
-            result["noop_s"] = median_of(args.repeat, "noop", noop)
-
-        def churn() -> ReconcileSummary:
-            intake(app, day1)
-            return reconcile_all(app)
-
-        with profiler.around("churn"):
-            result["churn_s"], day = timed("churn", churn)
-        details["churn_day"] = {
-            **_sum_counts(day),
-            **day.drain.as_dict(),
-            **counts(app),
-        }
+        measure_pipeline(app, manifest, data_dir, args.repeat, profiler, result, details)
+        messages = min(args.notify_messages, args.persons)
+        err.print(f"[bold]notify[/]: {messages} hits, emails to an SMTP sink on loopback")
+        with profiler.around("notify"):
+            notified = smtp_notify.measure(app, messages)
     finally:
         app.close()
+    if notified is None:
+        err.print(f"[yellow]{NOTIFY_NOTE}[/]")
+    else:
+        result["notify_per_s"] = notified.per_second
+        details["notify"] = {
+            "hits": notified.hits,
+            "hit_intake_s": round(notified.hit_intake_s, 3),
+            "messages": notified.messages,
+            "seconds": round(notified.seconds, 3),
+            "failed": notified.failed,
+            "deferred": notified.deferred,
+            "server_peak_rss_mb": notified.server_peak_rss_mb,
+        }
+        err.print(f"  hit intake of {notified.hits} hits: {notified.hit_intake_s:.2f} s")
+        err.print(f"  {notified.messages} messages: {notified.per_second:,.0f}/s")
 
     http_persons = min(args.http_persons, args.persons)
     err.print(f"[bold]http adapter[/]: {http_persons} subscriptions against the mock server")
@@ -444,24 +407,98 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
     }
     err.print(f"  {http.per_second:,.0f} subscriptions/s")
 
-    result["notify_per_s"] = measure_notify()
-    if result["notify_per_s"] is None:
-        err.print(f"[yellow]{_notify_note()}[/]")
+    subset = measure_naive(args, databases, manifest, data_dir, profiler, result, details)
 
-    naive_persons = min(args.naive_persons, args.persons)
-    naive_boards = max(1, round(args.boards * naive_persons / args.persons))
-    err.print(f"[bold]naive comparison[/] on {naive_persons} persons at {naive_boards} boards")
-    if (naive_persons, naive_boards) == (args.persons, args.boards):
+    rss = rss_peaks(
+        {
+            "generator": manifest.peak_rss_mb,
+            "generator_subset": subset.peak_rss_mb,
+            "mock_authority_server": http.server_peak_rss_mb,
+            "smtp_sink": notified.server_peak_rss_mb if notified else None,
+        }
+    )
+    result["peak_rss_mb"] = max(v for k, v in rss.items() if v and k != "rusage_children")
+    details["rss_mb"] = rss
+    result["details"] = details
+    return result
+
+
+def describe(manifest: Manifest, data_dir: Path, gen_s: float) -> dict[str, Any]:
+    return {
+        "persons": manifest.persons,
+        "boards": len(manifest.boards),
+        "employments": manifest.employments,
+        "at_two_boards": manifest.dual,
+        "board_sizes": manifest.size_summary(),
+        "churn": {
+            "joiners": manifest.joiners,
+            "leavers": manifest.leavers,
+            "changes": manifest.changes,
+            "changed_boards": len(manifest.changed_boards),
+        },
+        "day0_bytes": sum(path.stat().st_size for _, path in manifest.day0(data_dir)),
+        "generate_s": round(gen_s, 2),
+    }
+
+
+def measure_pipeline(
+    app: App,
+    manifest: Manifest,
+    data_dir: Path,
+    repeat: int,
+    profiler: Profiler,
+    result: dict[str, Any],
+    details: dict[str, Any],
+) -> None:
+    """intake_s, reconcile_s, noop_s and churn_s, in this order, on one database."""
+    day0, day1 = manifest.day0(data_dir), manifest.day1(data_dir)
+    with profiler.around("intake"):
+        result["intake_s"], _ = timed("intake", lambda: intake(app, day0))
+    with profiler.around("reconcile"):
+        result["reconcile_s"], first = timed("reconcile", lambda: reconcile_all(app))
+    details["first_load"] = {**first.drain.as_dict(), **counts(app)}
+
+    def noop() -> None:
+        intake(app, day0, expect=UNCHANGED)
+        reconcile_all(app)
+
+    with profiler.around("noop"):
+        result["noop_s"] = median_of(repeat, "noop", noop)
+
+    def churn() -> ReconcileSummary:
+        intake(app, day1)
+        return reconcile_all(app)
+
+    with profiler.around("churn"):
+        result["churn_s"], day = timed("churn", churn)
+    details["churn_day"] = {**_sum_counts(day), **day.drain.as_dict(), **counts(app)}
+
+
+def measure_naive(
+    args: argparse.Namespace,
+    databases: Databases,
+    manifest: Manifest,
+    data_dir: Path,
+    profiler: Profiler,
+    result: dict[str, Any],
+    details: dict[str, Any],
+) -> Manifest:
+    """naive_ratio: the per-row ORM loop against vogscreen, intake + apply (no drain)."""
+    persons = min(args.naive_persons, args.persons)
+    boards = max(1, round(args.boards * persons / args.persons))
+    err.print(f"[bold]naive comparison[/] on {persons} persons at {boards} boards")
+    if (persons, boards) == (args.persons, args.boards):
         subset, subset_dir = manifest, data_dir
     else:
         subset_dir = data_dir / "subset"
-        subset = ensure_data(naive_persons, naive_boards, args.seed, subset_dir)
-    subset_files = subset.day0(subset_dir)
-    ours = fresh_app(databases.sibling("subset"), tmp / "subset", subset.boards)
+        subset = ensure_data(persons, boards, args.seed, subset_dir)
+    files = subset.day0(subset_dir)
+
+    ours = fresh_app(databases.sibling("subset"), databases.tmp / "subset", subset.boards)
     try:
 
         def vogscreen_subset() -> None:
-            intake(ours, subset_files)
+            intake(ours, files)
             apply_pending(ours)
 
         with profiler.around("subset"):
@@ -469,40 +506,28 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
         ours_counts = counts(ours)
     finally:
         ours.close()
-    naive_app = fresh_app(databases.sibling("naive"), tmp / "naive", subset.boards)
+    naive = fresh_app(databases.sibling("naive"), databases.tmp / "naive", subset.boards)
     try:
         naive_s, _ = timed(
-            "naive intake + apply (no drain)",
-            lambda: naive_intake_and_apply(naive_app, subset_files),
+            "naive intake + apply (no drain)", lambda: naive_intake_and_apply(naive, files)
         )
-        naive_counts = counts(naive_app)
+        naive_counts = counts(naive)
     finally:
-        naive_app.close()
+        naive.close()
     if ours_counts != naive_counts:
         raise SystemExit(
             f"the naive load differs from vogscreen's: {naive_counts} vs {ours_counts}"
         )
     result["naive_ratio"] = naive_s / ours_s
     details["naive"] = {
-        "persons": naive_persons,
-        "boards": naive_boards,
+        "persons": persons,
+        "boards": boards,
         "compared": "intake + apply, no drain, first full load, same database backend",
         "naive_s": round(naive_s, 3),
         "vogscreen_s": round(ours_s, 3),
         "state": ours_counts,
     }
-
-    rss = rss_peaks(
-        {
-            "generator": manifest.peak_rss_mb,
-            "generator_subset": subset.peak_rss_mb,
-            "mock_authority_server": http.server_peak_rss_mb,
-        }
-    )
-    result["peak_rss_mb"] = max(v for k, v in rss.items() if v and k != "rusage_children")
-    details["rss_mb"] = rss
-    result["details"] = details
-    return result
+    return subset
 
 
 def _sum_counts(summary: ReconcileSummary) -> dict[str, int]:
@@ -637,10 +662,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="keep the generated files here (reused)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of floor and noop (median)")
     parser.add_argument("--http-persons", type=int, default=50_000)
+    parser.add_argument("--notify-messages", type=int, default=NOTIFY_MESSAGES)
     parser.add_argument("--naive-persons", type=int, default=20_000)
     parser.add_argument(
         "--profile",
-        choices=("intake", "reconcile", "noop", "churn", "subset"),
+        choices=("intake", "reconcile", "noop", "churn", "notify", "subset"),
         help="profile this phase (its time is then inflated) and print where the time goes",
     )
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
@@ -678,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("intake_s", "reconcile_s", "noop_s", "churn_s")
     }
     result["targets"] = check_targets(result)
-    result["notes"] = [_notify_note()] if result["notify_per_s"] is None else []
+    result["notes"] = [NOTIFY_NOTE] if result["notify_per_s"] is None else []
     report(result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")

@@ -190,10 +190,15 @@ class AuthorityOperation(Base):
     """The authority outbox: one row per subscribe or unsubscribe to send."""
 
     __tablename__ = "authority_outbox"
-    __table_args__ = (Index("ix_authority_outbox_status_next", "status", "next_attempt_at"),)
+    # (status, id): a drain pages through the pending rows in queue order, by key.
+    # (person_id, status): a person's unfinished operations, found without a scan.
+    __table_args__ = (
+        Index("ix_authority_outbox_status_id", "status", "id"),
+        Index("ix_authority_outbox_person_status", "person_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     operation: Mapped[str] = mapped_column(String(20))
     generation: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
@@ -256,7 +261,7 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+        Index("ix_notifications_status_id", "status", "id"),
         UniqueConstraint("dedup_key"),
     )
 
