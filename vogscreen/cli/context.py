@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 
 import click
@@ -16,7 +17,9 @@ EXIT_USAGE = 2
 EXIT_HELD = 3
 EXIT_BUSY = 4
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped into a file or a log, 80 columns would cut tables short; a terminal sets its own.
+_PIPE_WIDTH = None if sys.stdout.isatty() else 160
+out = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
 err = Console(stderr=True, highlight=False)
 
 
