@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 import tenacity
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from vogscreen import audit
@@ -300,7 +300,6 @@ def _record(
     subs = table(Subscription)
     outcome_rows: list[dict[str, Any]] = []
     adopt: list[dict[str, Any]] = []
-    activate: list[dict[str, Any]] = []
     fail: list[dict[str, Any]] = []
     end: list[dict[str, Any]] = []
     for row in batch:
@@ -319,7 +318,6 @@ def _record(
         key = {"p": row.person_id, "g": row.generation}
         if row.operation == "subscribe" and result.ok:
             adopt.append({**key, "ref": result.subscription_ref})
-            activate.append(key)
             summary.subscribed += 1
         elif row.operation == "subscribe":
             fail.append({**key, "err": result.code})
@@ -347,18 +345,25 @@ def _record(
         )
     same_generation = (subs.c.person_id == bindparam("p"), subs.c.generation == bindparam("g"))
     if adopt:
-        # The reference is kept even when the person left meanwhile: the unsubscribe needs it.
+        # One statement: keep the reference (even when the person left meanwhile, for the
+        # unsubscribe) and activate what was pending.
+        pending = subs.c.status == PENDING
         session.execute(
             update(subs)
             .where(*same_generation)
-            .values(authority_ref=bindparam("ref"), updated_at=now),
+            .values(
+                authority_ref=bindparam("ref"),
+                updated_at=now,
+                status=case((pending, ACTIVE), else_=subs.c.status),
+                error=case((pending, None), else_=subs.c.error),
+            ),
             adopt,
         )
-    for rows, before, after, extra in (
-        (activate, PENDING, ACTIVE, {"error": None}),
+    transitions: tuple[tuple[list[dict[str, Any]], str, str, dict[str, Any]], ...] = (
         (fail, PENDING, FAILED, {"error": bindparam("err")}),
         (end, ENDING, ENDED, {}),
-    ):
+    )
+    for rows, before, after, extra in transitions:
         if rows:
             session.execute(
                 update(subs)
