@@ -361,3 +361,20 @@ def test_validate_reports_no_drift_after_reconcile_and_repairs_drift(
     assert (repaired.resubscribed, repaired.cancelled) == (5, 1)
     after = validate(app, mock)
     assert (after.authority, after.ours, after.missing, after.unknown) == (25, 25, 0, 0)
+
+
+def test_statistics_are_refreshed_on_postgresql_after_a_large_apply(app: App) -> None:
+    from sqlalchemy import text
+
+    from vogscreen.reconcile import refresh_statistics
+
+    refresh_statistics(app)  # a no-op on SQLite
+    if app.engine.dialect.name == "postgresql":
+        with app.engine.connect() as connection:
+            analysed = connection.execute(
+                text(
+                    "SELECT last_analyze FROM pg_stat_user_tables "
+                    "WHERE relname = 'authority_outbox'"
+                )
+            ).scalar()
+        assert analysed is not None

@@ -62,21 +62,28 @@ def count_due(app: App) -> int:
 
 
 def _claim(session: Session, now: dt.datetime, after: int) -> Any:
+    # The lock is taken on the notification alone, found by key in (status, id) order;
+    # what the message says is read by primary key afterwards.
     query = (
-        select(Notification, Case, Board, Employment.personeelsnummer, Person)
-        .join(Case, Case.id == Notification.case_id)
-        .join(Board, Board.id == Notification.board_id)
-        .join(Hit, Hit.id == Case.hit_id)
-        .outerjoin(Employment, Employment.id == Case.employment_id)
-        .outerjoin(Person, Person.id == Hit.person_id)
-        # Keyset: each claim starts after the previous one, never re-reading the queue.
+        select(Notification)
         .where(Notification.id > after, *_due(now))
         .order_by(Notification.id)
         .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Notification)
-    return session.execute(query).first()
+        query = query.with_for_update(skip_locked=True)
+    notification = session.scalars(query).first()
+    if notification is None:
+        return None
+    case, board, number, person = session.execute(
+        select(Case, Board, Employment.personeelsnummer, Person)
+        .join(Board, Board.id == Case.board_id)
+        .join(Hit, Hit.id == Case.hit_id)
+        .outerjoin(Employment, Employment.id == Case.employment_id)
+        .outerjoin(Person, Person.id == Hit.person_id)
+        .where(Case.id == notification.case_id)
+    ).one()
+    return notification, case, board, number, person
 
 
 def _letter(

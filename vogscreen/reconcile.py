@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
@@ -125,6 +125,17 @@ def apply_pending(
     return summary
 
 
+# A PostgreSQL table filled moments ago has no statistics until autovacuum comes by; the
+# drain's claims would then be planned as scans of every pending row.
+_ANALYZE_AFTER = 5_000
+
+
+def refresh_statistics(app: App) -> None:
+    if app.engine.dialect.name == "postgresql":
+        with app.engine.begin() as connection:
+            connection.execute(text("ANALYZE authority_outbox, subscriptions, employments"))
+
+
 def reconcile(
     app: App,
     authority: ScreeningAuthority | None,
@@ -137,6 +148,9 @@ def reconcile(
 ) -> ReconcileSummary:
     summary = ReconcileSummary(dry_run=dry_run)
     summary.apply = apply_pending(app, board=board, dry_run=dry_run, guard=guard)
+    queued = summary.apply.subscriptions.subscribe + summary.apply.subscriptions.unsubscribe
+    if not dry_run and queued >= _ANALYZE_AFTER:
+        refresh_statistics(app)
     if not dry_run and authority is not None:
         summary.drain = drain(app, authority, retry=retry, progress=progress)
     log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
