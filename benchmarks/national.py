@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import resource
 import sqlite3
 import statistics
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -55,7 +57,7 @@ from generate import Manifest, load
 from naive import naive_intake_and_apply
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.engine import make_url
 
 from vogscreen.adapters.mock import create as create_mock
@@ -99,7 +101,7 @@ NOTIFY_NOTE = (
 )
 NOTIFY_MESSAGES = 5000
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 T = TypeVar("T")
 
@@ -117,7 +119,7 @@ class Databases:
 
     @property
     def backend(self) -> str:
-        return "postgresql" if self.main_url and "postgres" in self.main_url else "sqlite"
+        return str(make_url(normalise_database_url(self.main())).get_backend_name())
 
     def main(self) -> str:
         return self.main_url or f"sqlite:///{self.tmp / 'main' / 'vogscreen.db'}"
@@ -129,9 +131,9 @@ class Databases:
         import psycopg
 
         url = make_url(normalise_database_url(self.main()))
-        database = f"{url.database}_{name}"
+        # A name of our own: never a database someone else might have made.
+        database = f"{url.database}_{name}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(_libpq(url.set(database="postgres")), autocommit=True) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{database}"')
             db.execute(f'CREATE DATABASE "{database}"')
         self.created.append(database)
         return url.set(database=database).render_as_string(hide_password=False)
@@ -181,19 +183,19 @@ def fresh_app(url: str, var_dir: Path, boards: list[str]) -> App:
 
 
 class Profiler:
-    """A profiler around one named phase, when asked (``--profile PHASE``).
+    """A profiler around the named phases, when asked (``--profile PHASE``, repeatable).
 
     cProfile (the default) counts every call and inflates Python-heavy code; pyinstrument
     (``--profiler pyinstrument``, installed by hand: it is no dependency) samples, so its
     proportions are closer to the unprofiled run.
     """
 
-    def __init__(self, phase: str | None, kind: str, path: Path | None, default: Path) -> None:
-        self.phase, self.kind, self.path, self.default = phase, kind, path, default
+    def __init__(self, phases: list[str], kind: str, next_to: Path) -> None:
+        self.phases, self.kind, self.next_to = set(phases), kind, next_to
 
     @contextmanager
     def around(self, phase: str) -> Iterator[None]:
-        if phase != self.phase:
+        if phase not in self.phases:
             yield
         elif self.kind == "pyinstrument":
             yield from self._pyinstrument(phase)
@@ -207,7 +209,7 @@ class Profiler:
             yield
         finally:
             profile.disable()
-            path = self.path or self.default.with_suffix(f".{phase}.prof")
+            path = self.next_to.with_suffix(f".{phase}.prof")
             profile.dump_stats(path)
             err.print(f"[bold]profile of {phase}[/] (times inflated by cProfile) -> {path}")
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
@@ -221,11 +223,72 @@ class Profiler:
             yield
         finally:
             sampler.stop()
-            path = self.path or self.default.with_suffix(f".{phase}.txt")
+            path = self.next_to.with_suffix(f".{phase}.txt")
             text = sampler.output_text(unicode=True, color=False)
             path.write_text(text)
             err.print(f"[bold]profile of {phase}[/] (pyinstrument) -> {path}")
             err.print(text, markup=False, highlight=False)
+
+
+class SqlStats:
+    """Time inside the database driver per statement shape, per phase (``--sql-stats``).
+
+    On SQLite a SELECT does most of its work while its rows are fetched, which is not
+    counted here: there this shows the writes well and the reads poorly.
+    """
+
+    TOP = 15
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.phases: dict[str, list[dict[str, Any]]] = {}
+
+    @contextmanager
+    def around(self, engine: Engine, phase: str) -> Iterator[None]:
+        if not self.enabled:
+            yield
+            return
+        totals: dict[str, list[float]] = {}
+
+        def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            conn.info["benchmark_started"] = time.perf_counter()
+
+        def after(
+            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+        ) -> None:
+            entry = totals.setdefault(_shape(statement), [0, 0, 0.0])
+            entry[0] += 1
+            entry[1] += len(parameters) if many else 1
+            entry[2] += time.perf_counter() - conn.info.pop("benchmark_started")
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+            top = sorted(totals.items(), key=lambda item: -item[1][2])[: self.TOP]
+            self.phases[phase] = [
+                {"seconds": round(t, 3), "calls": int(c), "rows": int(r), "statement": shape}
+                for shape, (c, r, t) in top
+            ]
+            inside = sum(entry[2] for entry in totals.values())
+            err.print(f"  SQL of {phase}: {inside:.2f} s in the driver; the costliest:")
+            for row in self.phases[phase]:
+                err.print(
+                    f"    {row['seconds']:7.2f} s {row['calls']:6} calls {row['rows']:8} rows  "
+                    f"{row['statement'][:110]}",
+                    markup=False,
+                    highlight=False,
+                )
+
+
+def _shape(statement: str) -> str:
+    """A statement without its parameter lists, so that chunks of one query add up."""
+    shape = re.sub(r"\s+", " ", statement)
+    shape = re.sub(r"\((?:%\(\w+\)s(?:::\w+)?|\?)(?:, (?:%\(\w+\)s(?:::\w+)?|\?))*\)", "(…)", shape)
+    return re.sub(r"VALUES \(.*", "VALUES …", shape)[:300]
 
 
 def timed(label: str, work: Callable[[], T]) -> tuple[float, T]:
@@ -351,7 +414,8 @@ def ensure_data(persons: int, boards: int, seed: int, out_dir: Path) -> Manifest
 
 
 def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[str, Any]:
-    profiler = Profiler(args.profile, args.profiler, args.profile_out, default=args.json)
+    profiler = Profiler(args.profile, args.profiler, next_to=args.json)
+    sql = SqlStats(args.sql_stats)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     details: dict[str, Any] = {}
 
@@ -370,7 +434,7 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
     err.print(f"[bold]vogscreen[/] on {databases.backend}")
     app = fresh_app(databases.main(), databases.tmp / "main", manifest.boards)
     try:
-        measure_pipeline(app, manifest, data_dir, args.repeat, profiler, result, details)
+        measure_pipeline(app, manifest, data_dir, args.repeat, profiler, sql, result, details)
         messages = min(args.notify_messages, args.persons)
         err.print(f"[bold]notify[/]: {messages} hits, emails to an SMTP sink on loopback")
         with profiler.around("notify"):
@@ -409,6 +473,8 @@ def run(args: argparse.Namespace, databases: Databases, data_dir: Path) -> dict[
 
     subset = measure_naive(args, databases, manifest, data_dir, profiler, result, details)
 
+    if sql.phases:
+        details["sql"] = sql.phases
     rss = rss_peaks(
         {
             "generator": manifest.peak_rss_mb,
@@ -447,14 +513,15 @@ def measure_pipeline(
     data_dir: Path,
     repeat: int,
     profiler: Profiler,
+    sql: SqlStats,
     result: dict[str, Any],
     details: dict[str, Any],
 ) -> None:
     """intake_s, reconcile_s, noop_s and churn_s, in this order, on one database."""
     day0, day1 = manifest.day0(data_dir), manifest.day1(data_dir)
-    with profiler.around("intake"):
+    with profiler.around("intake"), sql.around(app.engine, "intake"):
         result["intake_s"], _ = timed("intake", lambda: intake(app, day0))
-    with profiler.around("reconcile"):
+    with profiler.around("reconcile"), sql.around(app.engine, "reconcile"):
         result["reconcile_s"], first = timed("reconcile", lambda: reconcile_all(app))
     details["first_load"] = {**first.drain.as_dict(), **counts(app)}
 
@@ -462,14 +529,14 @@ def measure_pipeline(
         intake(app, day0, expect=UNCHANGED)
         reconcile_all(app)
 
-    with profiler.around("noop"):
+    with profiler.around("noop"), sql.around(app.engine, "noop"):
         result["noop_s"] = median_of(repeat, "noop", noop)
 
     def churn() -> ReconcileSummary:
         intake(app, day1)
         return reconcile_all(app)
 
-    with profiler.around("churn"):
+    with profiler.around("churn"), sql.around(app.engine, "churn"):
         result["churn_s"], day = timed("churn", churn)
     details["churn_day"] = {**_sum_counts(day), **day.drain.as_dict(), **counts(app)}
 
@@ -536,6 +603,25 @@ def _sum_counts(summary: ReconcileSummary) -> dict[str, int]:
         for key, value in board.counts.items():
             total[key] = total.get(key, 0) + value
     return total
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (Linux /proc/stat): user … steal."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def noise(before: list[int] | None, after: list[int] | None) -> dict[str, Any]:
+    """How busy the machine was during the run: a noisy neighbour shows up as steal."""
+    shown: dict[str, Any] = {"loadavg_end": [round(v, 2) for v in os.getloadavg()]}
+    if before and after:
+        delta = [b - a for a, b in zip(before, after, strict=True)]
+        total = sum(delta) or 1
+        shown["cpu_busy_pct"] = round(100 * (total - delta[3] - delta[4]) / total, 1)
+        shown["cpu_steal_pct"] = round(100 * delta[7] / total, 1)
+    return shown
 
 
 def code_version() -> dict[str, Any]:
@@ -666,16 +752,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-persons", type=int, default=20_000)
     parser.add_argument(
         "--profile",
+        action="append",
+        default=[],
         choices=("intake", "reconcile", "noop", "churn", "notify", "subset"),
-        help="profile this phase (its time is then inflated) and print where the time goes",
+        help="profile this phase (repeatable; its time is then inflated) and print where the "
+        "time goes; written next to --json",
     )
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
-    parser.add_argument("--profile-out", type=Path, metavar="PATH", help="default: next to --json")
+    parser.add_argument(
+        "--sql-stats",
+        action="store_true",
+        help="time each SQL statement shape per phase (in the JSON under details.sql)",
+    )
     args = parser.parse_args(argv)
     if args.database_url and args.start_postgres:
         parser.error("--database-url and --start-postgres exclude each other")
     configure_logging("warning", "console")
     code = code_version()  # now: the modules were imported at start-up
+    started = cpu_times()
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vogscreen-national-")))
@@ -695,10 +789,11 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "backend": databases.backend,
             "repeat": args.repeat,
-            "profiled": args.profile,
+            "profiled": args.profile or None,
         }
         result["machine"] = machine(databases)
         result["code"] = code
+        result["machine"]["during_run"] = noise(started, cpu_times())
     result["ratios_to_floor"] = {
         key: result[key] / result["floor_s"]
         for key in ("intake_s", "reconcile_s", "noop_s", "churn_s")
