@@ -63,7 +63,7 @@ from sqlalchemy.engine import make_url
 from vogscreen.adapters.mock import create as create_mock
 from vogscreen.boards import add_board
 from vogscreen.bootstrap import App, bootstrap
-from vogscreen.crypto import _create_key_file
+from vogscreen.crypto import create_key_file
 from vogscreen.database import current_revision, make_engine, upgrade
 from vogscreen.intake.service import ACCEPTED, UNCHANGED, upload
 from vogscreen.logs import configure_logging
@@ -163,7 +163,7 @@ def fresh_app(url: str, var_dir: Path, boards: list[str]) -> App:
         engine.dispose()
     var_dir.mkdir(parents=True, exist_ok=True)
     key_file = var_dir / "keys.json"
-    _create_key_file(key_file)
+    create_key_file(key_file)
     settings = load_settings(
         {
             "VOGSCREEN_VAR_DIR": str(var_dir),

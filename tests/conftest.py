@@ -69,9 +69,9 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(env: dict[str, str], tmp_path: Path) -> Settings:
-    from vogscreen.crypto import _create_key_file
+    from vogscreen.crypto import create_key_file
 
-    _create_key_file(Path(env["VOGSCREEN_KEY_FILE"]))
+    create_key_file(Path(env["VOGSCREEN_KEY_FILE"]))
     return load_settings(env)
 
 

@@ -25,7 +25,7 @@ from tests.smtp_server import Inbox, smtp_server
 from vogscreen.adapters.server import Faults
 from vogscreen.boards import add_board
 from vogscreen.bootstrap import App, bootstrap
-from vogscreen.crypto import _create_key_file
+from vogscreen.crypto import create_key_file
 from vogscreen.database import upgrade
 from vogscreen.models import Case, JobRun, Notification, Subscription
 from vogscreen.settings import load_settings
@@ -42,7 +42,7 @@ def pg_env(postgres_base_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     name = "w_" + uuid.uuid4().hex[:10]
     url = create_database(postgres_base_url, name)
     key_file = tmp_path / "keys.json"
-    _create_key_file(key_file)
+    create_key_file(key_file)
     yield {
         "VOGSCREEN_DATABASE_URL": url,
         "VOGSCREEN_KEY_FILE": str(key_file),

@@ -90,7 +90,8 @@ def _read_key_file(path: Path) -> BsnVault:
         ) from None
 
 
-def _create_key_file(path: Path) -> None:
+def create_key_file(path: Path) -> None:
+    """Write fresh BSN keys to ``path`` (mode 0600), unless a key file is already there."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "hmac": base64.b64encode(os.urandom(32)).decode(),
@@ -126,5 +127,5 @@ def load_vault(settings: Settings) -> BsnVault:
         )
     path = settings.var_dir / "keys.json"
     if not path.exists():
-        _create_key_file(path)
+        create_key_file(path)
     return _read_key_file(path)
