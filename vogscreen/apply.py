@@ -96,7 +96,12 @@ def apply_board(
         return BoardResult(board.number, latest.id, "superseded")
 
     rows = session.execute(
-        select(StaffListRow, *(getattr(Person, name).label("p_" + name) for name in _NAMES))
+        # Columns, not ORM entities: a board's whole list is read on every apply.
+        select(
+            StaffListRow.person_id,
+            *(getattr(StaffListRow, name) for name in (*_TERMS, *_NAMES)),
+            *(getattr(Person, name).label("p_" + name) for name in _NAMES),
+        )
         .join(Person, Person.id == StaffListRow.person_id)
         .where(StaffListRow.staff_list_id == latest.id)
     ).all()
@@ -114,7 +119,7 @@ def apply_board(
         if e.ended_at is None
     ]
     diff = diff_board(
-        (Desired(person=r.StaffListRow.person_id, terms=_terms(r.StaffListRow)) for r in rows),
+        (Desired(person=r.person_id, terms=_terms(r)) for r in rows),
         current,
         today,
     )
@@ -198,7 +203,7 @@ def apply_board(
     )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
-    staying = {r.StaffListRow.person_id: r.StaffListRow.vog_date for r in rows}
+    staying = {r.person_id: r.vog_date for r in rows}
     for employment in diff.end:
         staying.pop(employment.person, None)
     closed = close_by_staff_list(
@@ -238,9 +243,9 @@ def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) ->
 def _update_names(session: Session, rows: Sequence[Any]) -> None:
     """Keep each person's name as the newest applied list spells it."""
     changed = [
-        {"pid": r.StaffListRow.person_id, **{"v_" + n: getattr(r.StaffListRow, n) for n in _NAMES}}
+        {"pid": r.person_id, **{"v_" + n: getattr(r, n) for n in _NAMES}}
         for r in rows
-        if any(getattr(r.StaffListRow, n) != getattr(r, "p_" + n) for n in _NAMES)
+        if any(getattr(r, n) != getattr(r, "p_" + n) for n in _NAMES)
     ]
     if changed:
         session.execute(

@@ -90,14 +90,24 @@ def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[An
 
 
 def _current_employments(session: Session, board_id: int) -> list[Current[str]]:
+    # Columns, not ORM entities: this runs for every row of a board on every upload.
     query = (
-        select(Employment, Person.bsn_index)
+        select(
+            Employment.id,
+            Person.bsn_index,
+            Employment.personeelsnummer,
+            Employment.brin,
+            Employment.function,
+            Employment.start_date,
+            Employment.end_date,
+            Employment.vog_date,
+        )
         .join(Person, Person.id == Employment.person_id)
         .where(Employment.board_id == board_id, Employment.ended_at.is_(None))
     )
     return [
-        Current(employment_id=employment.id, person=index, terms=terms_of(employment))
-        for employment, index in session.execute(query)
+        Current(employment_id=row[0], person=row[1], terms=Terms(*row[2:]))
+        for row in session.execute(query)
     ]
 
 
