@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tenacity
@@ -20,6 +21,7 @@ from tests.reconcile_helpers import (
     unavailable,
 )
 from vogscreen.adapters.mock import MockAuthority, create
+from vogscreen.authority import ScreeningAuthority
 from vogscreen.boards import add_board, update_board
 from vogscreen.bootstrap import App
 from vogscreen.exceptions import AuthorityMisconfigured, StateConflict
@@ -32,7 +34,7 @@ from vogscreen.models import (
     Subscription,
 )
 from vogscreen.outbox import retry_policy
-from vogscreen.reconcile import apply_pending, confirm, reconcile, reject
+from vogscreen.reconcile import ReconcileSummary, apply_pending, confirm, reconcile, reject
 from vogscreen.testing import FakeClock, fake_employees
 from vogscreen.validation import validate
 
@@ -46,8 +48,8 @@ def mock(app: App) -> Iterator[MockAuthority]:
     authority.close()
 
 
-def run(app: App, authority: object, **kwargs: object) -> object:
-    return reconcile(app, authority, retry=FAST, **kwargs)  # type: ignore[arg-type]
+def run(app: App, authority: ScreeningAuthority, **kwargs: Any) -> ReconcileSummary:
+    return reconcile(app, authority, retry=FAST, **kwargs)
 
 
 def person_ids(app: App) -> dict[str, int]:
@@ -67,7 +69,7 @@ def test_joiners_are_subscribed_and_confirmed_by_the_authority(
 ) -> None:
     hand_in(app, board, fake_employees(20), tmp_path)
     summary = run(app, mock)
-    assert summary.drain.subscribed == 20  # type: ignore[attr-defined]
+    assert summary.drain.subscribed == 20
     assert set(subscription_states(app).values()) == {"active"}
     assert len(mock.list_subscriptions().items) == 20
     assert all(count == 1 for count in mock.applied_counts().values())
@@ -86,7 +88,7 @@ def test_leavers_are_unsubscribed_and_changes_update_the_employment(
     report = hand_in(app, board, next_list, tmp_path)
     assert report.counts == {"rows": 20, "new": 1, "leaving": 1, "changed": 1, "unchanged": 18}
     summary = run(app, mock)
-    assert (summary.drain.subscribed, summary.drain.unsubscribed) == (1, 1)  # type: ignore[attr-defined]
+    assert (summary.drain.subscribed, summary.drain.unsubscribed) == (1, 1)
     with app.sessions() as session:
         functions = dict(
             session.execute(
@@ -117,12 +119,12 @@ def test_a_person_at_two_boards_stays_subscribed_until_the_last_employment_ends(
 
     hand_in(app, board, staff_a[1:], tmp_path)  # leaves board A only
     summary = run(app, mock)
-    assert summary.drain.unsubscribed == 0  # type: ignore[attr-defined]
+    assert summary.drain.unsubscribed == 0
     assert subscription_states(app)[shared] == "active"
 
     hand_in(app, "54321", staff_b, tmp_path)  # and now board B as well
     summary = run(app, mock)
-    assert summary.drain.unsubscribed == 1  # type: ignore[attr-defined]
+    assert summary.drain.unsubscribed == 1
     assert subscription_states(app)[shared] == "ended"
 
 
@@ -137,11 +139,11 @@ def test_a_row_with_a_past_end_date_counts_as_leaving_and_a_future_one_ends_on_i
     staff[1] = dataclasses.replace(staff[1], end_date=today + days(3))
     report = hand_in(app, board, staff, tmp_path)
     assert report.counts["leaving"] == 1
-    assert run(app, mock).drain.unsubscribed == 1  # type: ignore[attr-defined]
+    assert run(app, mock).drain.unsubscribed == 1
     clock.advance(days=4)
     summary = run(app, mock)
-    assert summary.apply.lapsed == 1  # type: ignore[attr-defined]
-    assert summary.drain.unsubscribed == 1  # type: ignore[attr-defined]
+    assert summary.apply.lapsed == 1
+    assert summary.drain.unsubscribed == 1
     assert len(mock.list_subscriptions().items) == 8
 
 
@@ -155,13 +157,13 @@ def test_the_removal_guard_holds_a_list_that_would_end_too_many(
     assert report.status == "held"
     assert report.reason is not None and "10 of the board's 40" in report.reason
     summary = run(app, mock)
-    assert summary.drain.sent == 0  # type: ignore[attr-defined]
+    assert summary.drain.sent == 0
     assert len(mock.list_subscriptions().items) == 40
 
     assert report.id is not None
     confirm(app, report.id)
     summary = run(app, mock)
-    assert summary.drain.unsubscribed == 10  # type: ignore[attr-defined]
+    assert summary.drain.unsubscribed == 10
     assert len(mock.list_subscriptions().items) == 30
 
 
@@ -237,7 +239,7 @@ def test_a_second_reconcile_with_nothing_new_makes_no_authority_write(
     writes = flaky.writes
     summary = run(app, flaky)
     assert flaky.writes == writes
-    assert summary.drain.sent == 0  # type: ignore[attr-defined]
+    assert summary.drain.sent == 0
 
 
 def test_a_crash_between_apply_and_drain_loses_nothing(
@@ -247,7 +249,7 @@ def test_a_crash_between_apply_and_drain_loses_nothing(
     apply_pending(app)  # ... and the process dies before draining
     assert set(subscription_states(app).values()) == {"pending"}
     summary = run(app, mock)
-    assert summary.drain.subscribed == 12  # type: ignore[attr-defined]
+    assert summary.drain.subscribed == 12
     assert set(subscription_states(app).values()) == {"active"}
 
 
@@ -258,12 +260,12 @@ def test_a_transient_failure_leaves_the_batch_queued_for_the_next_run(
     flaky = FlakyAuthority(mock)
     flaky.failures = [unavailable(), unavailable()]  # both attempts of the retry policy
     summary = run(app, flaky)
-    assert summary.drain.deferred == 12  # type: ignore[attr-defined]
-    assert summary.drain.stopped  # type: ignore[attr-defined]
+    assert summary.drain.deferred == 12
+    assert summary.drain.stopped
     assert set(subscription_states(app).values()) == {"pending"}
-    assert run(app, flaky).drain.sent == 0  # type: ignore[attr-defined]  # backing off
+    assert run(app, flaky).drain.sent == 0  # backing off
     clock.advance(minutes=2)
-    assert run(app, flaky).drain.subscribed == 12  # type: ignore[attr-defined]
+    assert run(app, flaky).drain.subscribed == 12
     assert all(count == 1 for count in mock.applied_counts().values())
 
 
@@ -273,7 +275,7 @@ def test_one_retry_with_retry_after_is_enough_when_the_authority_recovers(
     hand_in(app, board, fake_employees(3), tmp_path)
     flaky = FlakyAuthority(mock)
     flaky.failures = [unavailable(retry_after=0.0)]
-    assert run(app, flaky).drain.subscribed == 3  # type: ignore[attr-defined]
+    assert run(app, flaky).drain.subscribed == 3
 
 
 def test_a_refused_item_is_recorded_and_never_blocks_the_others(
@@ -283,7 +285,7 @@ def test_a_refused_item_is_recorded_and_never_blocks_the_others(
     staff[4] = dataclasses.replace(staff[4], bsn="999990019")  # the mock's unknown range
     hand_in(app, board, staff, tmp_path)
     summary = run(app, mock)
-    assert (summary.drain.subscribed, summary.drain.rejected) == (9, 1)  # type: ignore[attr-defined]
+    assert (summary.drain.subscribed, summary.drain.rejected) == (9, 1)
     states = subscription_states(app)
     assert sorted(states.values()).count("failed") == 1
     with app.sessions() as session:
@@ -291,7 +293,7 @@ def test_a_refused_item_is_recorded_and_never_blocks_the_others(
             select(AuthorityOperation).where(AuthorityOperation.status == "rejected")
         ).one()
     assert operation.error_code == "unknown_bsn"
-    assert run(app, mock).drain.sent == 0  # type: ignore[attr-defined]  # not resent nightly
+    assert run(app, mock).drain.sent == 0  # not resent nightly
 
 
 def test_a_misconfigured_authority_stops_the_run_and_keeps_everything_queued(
@@ -303,7 +305,7 @@ def test_a_misconfigured_authority_stops_the_run_and_keeps_everything_queued(
     with pytest.raises(AuthorityMisconfigured):
         run(app, flaky)
     assert set(subscription_states(app).values()) == {"pending"}
-    assert run(app, mock).drain.subscribed == 5  # type: ignore[attr-defined]
+    assert run(app, mock).drain.subscribed == 5
 
 
 def test_someone_who_leaves_before_the_subscribe_was_sent_is_never_sent(
@@ -315,7 +317,7 @@ def test_someone_who_leaves_before_the_subscribe_was_sent_is_never_sent(
     hand_in(app, board, staff[:9], tmp_path)
     apply_pending(app)
     summary = run(app, mock)
-    assert (summary.drain.subscribed, summary.drain.unsubscribed) == (9, 0)  # type: ignore[attr-defined]
+    assert (summary.drain.subscribed, summary.drain.unsubscribed) == (9, 0)
     assert len(mock.applied_counts()) == 9
 
 
@@ -329,7 +331,7 @@ def test_someone_who_leaves_and_comes_back_is_subscribed_again_with_fresh_keys(
     run(app, mock)
     hand_in(app, board, staff, tmp_path)
     summary = run(app, mock)
-    assert summary.drain.subscribed == 1  # type: ignore[attr-defined]
+    assert summary.drain.subscribed == 1
     assert len(mock.list_subscriptions().items) == 10
     keys = mock.applied_counts()
     assert len(keys) == 12 and set(keys.values()) == {1}
