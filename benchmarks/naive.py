@@ -87,8 +87,8 @@ def naive_intake_and_apply(app: App, files: Iterable[tuple[str, Path]]) -> int:
                     }
                     session.add(
                         StaffListRow(
+                            board_id=board.id,
                             staff_list_id=staff_list.id,
-                            line=line,
                             person_id=person.id,
                             surname=person.surname,
                             prefix=person.prefix,

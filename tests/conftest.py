@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.bootstrap import App, bootstrap
 from vogscreen.settings import Settings, load_settings
 from vogscreen.testing import FakeClock
@@ -114,3 +115,11 @@ class Cli:
 def run(env: dict[str, str], app: App) -> Cli:
     """The CLI on the same (migrated) database as ``app``."""
     return Cli(env)
+
+
+@pytest.fixture
+def mock(app: App) -> Iterator[MockAuthority]:
+    """The mock screening authority, in process, on the test database."""
+    authority = create(app)
+    yield authority
+    authority.close()

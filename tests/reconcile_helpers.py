@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import tenacity
 from sqlalchemy import func, select
 
 from vogscreen.authority import (
@@ -20,7 +21,11 @@ from vogscreen.bootstrap import App
 from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable
 from vogscreen.intake.service import UploadReport, upload
 from vogscreen.models import Subscription
+from vogscreen.outbox import retry_policy
 from vogscreen.testing import FakeEmployee, staff_csv
+
+# Retries without waiting, so a test of a failing authority takes no time.
+FAST = retry_policy(tenacity.stop_after_attempt(2), tenacity.wait_none())
 
 
 def hand_in(

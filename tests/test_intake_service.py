@@ -98,8 +98,6 @@ def test_every_problem_is_reported_not_only_the_first(app: App, board: str, tmp_
 def test_the_preview_counts_new_leaving_changed_and_unchanged(
     app: App, board: str, tmp_path: Path
 ) -> None:
-    from vogscreen.intake.service import _current_employments  # noqa: F401 - used by apply later
-
     employees = fake_employees(10)
     upload(app, board, write(tmp_path, "one.csv", staff_csv(employees)))
     # Until reconciliation applies a list there are no current employments, so every row

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tenacity
 from sqlalchemy import select
 
 from tests.reconcile_helpers import (
+    FAST,
     FlakyAuthority,
     count_rows,
     days,
@@ -20,7 +19,7 @@ from tests.reconcile_helpers import (
     subscription_states,
     unavailable,
 )
-from vogscreen.adapters.mock import MockAuthority, create
+from vogscreen.adapters.mock import MockAuthority
 from vogscreen.authority import ScreeningAuthority
 from vogscreen.boards import add_board, update_board
 from vogscreen.bootstrap import App
@@ -33,19 +32,9 @@ from vogscreen.models import (
     StaffList,
     Subscription,
 )
-from vogscreen.outbox import retry_policy
 from vogscreen.reconcile import ReconcileSummary, apply_pending, confirm, reconcile, reject
 from vogscreen.testing import FakeClock, fake_employees
 from vogscreen.validation import validate
-
-FAST = retry_policy(tenacity.stop_after_attempt(2), tenacity.wait_none())
-
-
-@pytest.fixture
-def mock(app: App) -> Iterator[MockAuthority]:
-    authority = create(app)
-    yield authority
-    authority.close()
 
 
 def run(app: App, authority: ScreeningAuthority, **kwargs: Any) -> ReconcileSummary:

@@ -17,11 +17,29 @@ import structlog
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vogscreen import audit
-from vogscreen.cases import close_by_staff_list
-from vogscreen.database import chunks
-from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
-from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
+from vogscreen import audit, snapshot
+from vogscreen.cases import OPEN, close_by_staff_list
+from vogscreen.database import chunks, select_in
+from vogscreen.intake.service import current_count, lapsed_people, preview_counts
+from vogscreen.models import (
+    Board,
+    Case,
+    Employment,
+    Hit,
+    Person,
+    StaffList,
+    StaffListRow,
+    table,
+)
+from vogscreen.plan import (
+    TERM_COLUMNS,
+    BoardDiff,
+    Current,
+    Desired,
+    Terms,
+    diff_board,
+    removal_guard,
+)
 from vogscreen.subscriptions import SubscriptionChanges, drifted_people, sync_people
 
 log = structlog.get_logger(__name__)
@@ -48,12 +66,7 @@ class ApplySummary:
         return [result for result in self.boards if result.outcome == "held"]
 
 
-_TERMS = ("personeelsnummer", "brin", "function", "start_date", "end_date", "vog_date")
 _NAMES = ("surname", "prefix", "initials", "first_names")
-
-
-def _terms(row: Any) -> Terms:
-    return Terms(*(getattr(row, name) for name in _TERMS))
 
 
 def boards_with_pending_lists(session: Session, board_number: str | None) -> list[Board]:
@@ -95,39 +108,58 @@ def apply_board(
         _decide(latest, "superseded", now, actor)
         return BoardResult(board.number, latest.id, "superseded")
 
-    rows = session.execute(
-        # Columns, not ORM entities: a board's whole list is read on every apply.
+    if last_applied is None:
+        # The board's first list: everything is new.
+        people: list[int] | None = None
+        current_total = None
+    else:
+        # The employments are the last applied list, so only the people whose rows changed
+        # since (and those whose datum_uit_dienst has passed) can need a change.
+        people = sorted(
+            snapshot.changed_people(session, board.id, last_applied, latest.id)
+            | lapsed_people(session, board.id, today)
+        )
+        current_total = current_count(session, board.id)
+    # Columns, not ORM entities: on a first load this is a board's whole list.
+    rows = select_in(
+        session,
         select(
             StaffListRow.person_id,
-            *(getattr(StaffListRow, name) for name in (*_TERMS, *_NAMES)),
+            *(getattr(StaffListRow, name) for name in (*TERM_COLUMNS, *_NAMES)),
             *(getattr(Person, name).label("p_" + name) for name in _NAMES),
         )
         .join(Person, Person.id == StaffListRow.person_id)
-        .where(StaffListRow.staff_list_id == latest.id)
-    ).all()
-    employments = session.execute(
+        .where(snapshot.members(latest.id, board.id)),
+        StaffListRow.person_id,
+        people,
+    )
+    employments = select_in(
+        session,
         select(
             Employment.id,
             Employment.person_id,
             Employment.ended_at,
-            *(getattr(Employment, name) for name in _TERMS),
-        ).where(Employment.board_id == board.id)
-    ).all()
+            *(getattr(Employment, name) for name in TERM_COLUMNS),
+        ).where(Employment.board_id == board.id),
+        Employment.person_id,
+        people,
+    )
     current = [
-        Current(employment_id=e.id, person=e.person_id, terms=_terms(e))
+        Current(employment_id=e.id, person=e.person_id, terms=Terms(*e[3:]))
         for e in employments
         if e.ended_at is None
     ]
     diff = diff_board(
-        (Desired(person=r.person_id, terms=_terms(r)) for r in rows),
+        (Desired(person=r.person_id, terms=Terms(*r[1:7])) for r in rows),
         current,
         today,
     )
-    counts = diff.counts()
+    preview = preview_counts(diff, len(current) if current_total is None else current_total)
+    counts = preview.counts
     if latest.confirmed_at is None:
         reason = removal_guard(
-            len(diff.end),
-            len(current),
+            preview.ending,
+            preview.current,
             board.removal_threshold_percent,
             board.removal_threshold_count,
         )
@@ -159,7 +191,10 @@ def apply_board(
         session.execute(
             update(table(Employment))
             .where(table(Employment).c.id == bindparam("eid"))
-            .values({name: bindparam("v_" + name) for name in _TERMS}),
+            .values(
+                last_staff_list_id=latest.id,
+                **{name: bindparam("v_" + name) for name in TERM_COLUMNS},
+            ),
             [
                 {"eid": employment.employment_id, **_term_params(row.terms)}
                 for employment, row in diff.update
@@ -174,7 +209,8 @@ def apply_board(
                 ended_at=None,
                 started_at=now,
                 first_staff_list_id=latest.id,
-                **{name: bindparam("v_" + name) for name in _TERMS},
+                last_staff_list_id=latest.id,
+                **{name: bindparam("v_" + name) for name in TERM_COLUMNS},
             ),
             [{"eid": ended_rows[row.person], **_term_params(row.terms)} for row in restart],
         )
@@ -186,7 +222,7 @@ def apply_board(
                 {
                     "board_id": board.id,
                     "person_id": row.person,
-                    **{name: getattr(row.terms, name) for name in _TERMS},
+                    **{name: getattr(row.terms, name) for name in TERM_COLUMNS},
                     "first_staff_list_id": latest.id,
                     "last_staff_list_id": latest.id,
                     "started_at": now,
@@ -194,20 +230,14 @@ def apply_board(
                 for row in fresh
             ],
         )
-    # One statement marks every employment still current as seen in this list.
-    session.execute(
-        update(Employment)
-        .where(Employment.board_id == board.id, Employment.ended_at.is_(None))
-        .values(last_staff_list_id=latest.id)
-        .execution_options(synchronize_session=False)
-    )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
-    staying = {r.person_id: r.vog_date for r in rows}
-    for employment in diff.end:
-        staying.pop(employment.person, None)
     closed = close_by_staff_list(
-        session, board_id=board.id, staff_list_id=latest.id, listed=staying, now=now
+        session,
+        board_id=board.id,
+        staff_list_id=latest.id,
+        listed=_listed_with_open_cases(session, board.id, latest.id, diff),
+        now=now,
     )
     changes = sync_people(
         session,
@@ -230,8 +260,36 @@ def apply_board(
     return BoardResult(board.number, latest.id, "applied", counts, changes=changes)
 
 
+def _listed_with_open_cases(
+    session: Session, board_id: int, staff_list_id: int, diff: BoardDiff[int]
+) -> dict[int, dt.date | None]:
+    """The list's VOG date of each person with an open case at the board who stays."""
+    people = sorted(
+        {
+            person
+            for person in session.scalars(
+                select(Hit.person_id)
+                .join(Case, Case.hit_id == Hit.id)
+                .where(Case.board_id == board_id, Case.status == OPEN)
+            )
+            if person is not None
+        }
+    )
+    if not people:
+        return {}
+    query = select(StaffListRow.person_id, StaffListRow.vog_date).where(
+        snapshot.members(staff_list_id, board_id)
+    )
+    listed: dict[int, dt.date | None] = {
+        row[0]: row[1] for row in select_in(session, query, StaffListRow.person_id, people)
+    }
+    for employment in diff.end:
+        listed.pop(employment.person, None)
+    return listed
+
+
 def _term_params(terms: Terms) -> dict[str, Any]:
-    return {"v_" + name: getattr(terms, name) for name in _TERMS}
+    return {"v_" + name: getattr(terms, name) for name in TERM_COLUMNS}
 
 
 def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) -> None:

@@ -52,6 +52,11 @@ class BsnVault:
         nonce, body = ciphertext[:_NONCE_BYTES], ciphertext[_NONCE_BYTES:]
         return AESGCM(self.encryption_key).decrypt(nonce, body, _AAD).decode("ascii")
 
+    @property
+    def fingerprint_key(self) -> bytes:
+        """The key of staff-list row fingerprints: derived, so no third key to manage."""
+        return hmac.new(self.hmac_key, b"vogscreen:staff-list-row:v1", hashlib.sha256).digest()
+
     def cipher(self) -> BsnCipher:
         """A reusable encrypter for bulk paths (one AESGCM object, many BSNs)."""
         return BsnCipher(AESGCM(self.encryption_key))

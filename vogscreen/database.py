@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Row, Select, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,13 +54,45 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]], key: str) -> None:
-    """Insert many rows, skipping those whose ``key`` is already taken (SQLite and PostgreSQL)."""
+def select_in(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    column: Any,
+    values: Sequence[Any] | None,
+) -> list[Row[*tuple[Any, ...]]]:
+    """The rows of ``query``; only those whose ``column`` is one of ``values`` when given."""
+    if values is None:
+        return list(session.execute(query).all())
+    return [
+        row
+        for chunk in chunks(values)
+        for row in session.execute(query.where(column.in_(chunk))).all()
+    ]
+
+
+def insert_ignore(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    key: str,
+    *,
+    returning: str | None = None,
+) -> dict[Any, Any]:
+    """Insert many rows, skipping those whose ``key`` is already taken (SQLite and PostgreSQL).
+
+    With ``returning``, maps the ``key`` of each row actually inserted to that column (as a
+    generated id), in the same statements: no second query to learn the new ids.
+    """
     if not rows:
-        return
+        return {}
     dialect = session.get_bind().dialect.name
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    session.execute(statement.on_conflict_do_nothing(index_elements=[key]), rows)
+    statement = statement.on_conflict_do_nothing(index_elements=[key])
+    if returning is None:
+        session.execute(statement, rows)
+        return {}
+    result = session.execute(statement.returning(table.c[key], table.c[returning]), rows)
+    return {row[0]: row[1] for row in result}
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

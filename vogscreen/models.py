@@ -127,13 +127,30 @@ class StaffList(Base):
 
 
 class StaffListRow(Base):
-    """One row of an accepted staff list, as the board gave it (the desired state)."""
+    """One row of a board's staff lists, as the board gave it (the desired state).
+
+    A row is stored once and belongs to every list of its board from the list that brought
+    it in (``staff_list_id``) up to, not including, the list that dropped or changed it
+    (``removed_in_list_id``; empty while the board's newest list still has it). A board's
+    lists that carry rows form one chain in id order, so a list's rows are
+    :func:`vogscreen.snapshot.members` of it, and a day with a few changes writes only those
+    changes instead of copying the whole list again.
+    """
 
     __tablename__ = "staff_list_rows"
+    __table_args__ = (
+        Index("ix_staff_list_rows_board_added", "board_id", "staff_list_id"),
+        Index("ix_staff_list_rows_board_removed", "board_id", "removed_in_list_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"), index=True)
-    line: Mapped[int] = mapped_column(Integer)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"))
+    removed_in_list_id: Mapped[int | None] = mapped_column(ForeignKey("staff_lists.id"))
+    # Keyed BLAKE2b of the row's cells as read (and of the file's header): an unchanged row
+    # of the next list is recognised without validating it again. Keyed, because the cells
+    # hold a BSN and a birth date. Empty for rows stored before fingerprints existed.
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     surname: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str | None] = mapped_column(String(50))
@@ -163,6 +180,8 @@ class Employment(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     vog_date: Mapped[dt.date | None] = mapped_column(Date)
     first_staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"))
+    # The list that last started or changed this employment (not every list that merely
+    # repeated it: rewriting every current employment each day would cost a whole board).
     last_staff_list_id: Mapped[int] = mapped_column(ForeignKey("staff_lists.id"))
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]

@@ -29,6 +29,10 @@ class Terms:
         return self.end_date is not None and self.end_date < today
 
 
+# The columns of a staff-list row and of an employment that make up its Terms, in order.
+TERM_COLUMNS = ("personeelsnummer", "brin", "function", "start_date", "end_date", "vog_date")
+
+
 @dataclass(frozen=True, slots=True)
 class Desired(Generic[K]):
     person: K

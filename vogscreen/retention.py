@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 
 from vogscreen import audit
 from vogscreen.bootstrap import App
@@ -49,24 +49,13 @@ def purge(app: App) -> dict[str, int]:
             )
             session.execute(delete(Employment).where(Employment.id.in_(ids)))
         counts["employments"] = len(old)
-        # Rows of lists that are no longer any board's latest, and older than the period.
-        latest = (
-            select(func.max(StaffList.id))
-            .where(StaffList.status.in_(("applied", "pending", "held")))
-            .group_by(StaffList.board_id)
+        # Rows that a list received before the period dropped or changed: only lists older
+        # than the period hold them (see vogscreen.snapshot).
+        old_lists = select(StaffList.id).where(StaffList.received_at < cutoff)
+        removed = session.execute(
+            delete(StaffListRow).where(StaffListRow.removed_in_list_id.in_(old_lists))
         )
-        stale_lists = list(
-            session.scalars(
-                select(StaffList.id).where(
-                    StaffList.received_at < cutoff, StaffList.id.not_in(latest)
-                )
-            )
-        )
-        for ids in chunks(stale_lists):
-            removed = session.execute(
-                delete(StaffListRow).where(StaffListRow.staff_list_id.in_(ids))
-            )
-            counts["staff_list_rows"] += int(removed.rowcount or 0)  # type: ignore[attr-defined]
+        counts["staff_list_rows"] = int(removed.rowcount or 0)  # type: ignore[attr-defined]
         employed = exists().where(Employment.person_id == Person.id)
         listed = exists().where(StaffListRow.person_id == Person.id)
         subscribed = exists().where(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from vogscreen import snapshot
 from vogscreen.boards import get_board
 from vogscreen.bootstrap import App
 from vogscreen.intake.service import LIVE_STATUSES
@@ -56,8 +57,13 @@ def current_staff(app: App, number: str) -> StaffOverview:
         rows = session.execute(
             select(StaffListRow, Subscription.status)
             .outerjoin(Subscription, Subscription.person_id == StaffListRow.person_id)
-            .where(StaffListRow.staff_list_id == staff_list.id)
-            .order_by(StaffListRow.line)
+            .where(snapshot.members(staff_list.id, board.id))
+            .order_by(
+                StaffListRow.surname,
+                StaffListRow.prefix,
+                StaffListRow.initials,
+                StaffListRow.personeelsnummer,
+            )
         ).all()
         members = [
             StaffMember(

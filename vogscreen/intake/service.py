@@ -1,12 +1,15 @@
 """Handing in a staff list: read, validate, preview, then store it whole or reject it whole.
 
-This is a bulk path. A board's file is validated in memory, persons are looked up by blind
-index in chunks, and new persons and the snapshot's rows are written with Core
-``executemany`` inserts in one transaction: no per-row ORM round trips.
+This is a bulk path. A board's file is read against the board's newest list
+(:mod:`vogscreen.snapshot`): rows that repeat it exactly are recognised by fingerprint and
+carried over; only the others are validated, looked up by blind index (in chunks) and
+stored, with Core ``executemany`` statements in one transaction. A day with a few changes
+costs reading the file plus those changes, not the whole list again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,19 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vogscreen import audit
+from vogscreen import audit, snapshot
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import chunks, insert_ignore, transaction
+from vogscreen.database import chunks, insert_ignore, select_in, transaction
+from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
+from vogscreen.intake.columns import canonical
 from vogscreen.intake.problems import FileProblem, Problem
-from vogscreen.intake.reading import read_table
+from vogscreen.intake.reading import Cell, Table, read_table
 from vogscreen.intake.validate import StaffRow, Validated, validate_table
 from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
-from vogscreen.plan import Current, Desired, Terms, diff_board, removal_guard
+from vogscreen.plan import (
+    TERM_COLUMNS,
+    BoardDiff,
+    Current,
+    Desired,
+    Terms,
+    diff_board,
+    removal_guard,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +80,7 @@ class UploadReport:
         }
 
 
-def terms_of(row: StaffRow | StaffListRow | Employment) -> Terms:
+def terms_of(row: StaffRow) -> Terms:
     return Terms(
         personeelsnummer=row.personeelsnummer,
         brin=row.brin,
@@ -89,26 +102,52 @@ def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[An
     return known
 
 
-def _current_employments(session: Session, board_id: int) -> list[Current[str]]:
-    # Columns, not ORM entities: this runs for every row of a board on every upload.
-    query = (
-        select(
-            Employment.id,
-            Person.bsn_index,
-            Employment.personeelsnummer,
-            Employment.brin,
-            Employment.function,
-            Employment.start_date,
-            Employment.end_date,
-            Employment.vog_date,
-        )
-        .join(Person, Person.id == Employment.person_id)
-        .where(Employment.board_id == board_id, Employment.ended_at.is_(None))
-    )
+def current_employments(
+    session: Session, board_id: int, people: Sequence[int] | None = None
+) -> list[Current[int]]:
+    """The board's current employments (of ``people`` only, when given), keyed by person."""
+    # Columns, not ORM entities: on a first load this is every row of a board.
+    query = select(
+        Employment.id,
+        Employment.person_id,
+        *(getattr(Employment, name) for name in TERM_COLUMNS),
+    ).where(Employment.board_id == board_id, Employment.ended_at.is_(None))
     return [
         Current(employment_id=row[0], person=row[1], terms=Terms(*row[2:]))
-        for row in session.execute(query)
+        for row in select_in(session, query, Employment.person_id, people)
     ]
+
+
+def lapsed_people(session: Session, board_id: int, today: dt.date) -> set[int]:
+    """People still employed at the board whose datum_uit_dienst has passed."""
+    return set(
+        session.scalars(
+            select(Employment.person_id).where(
+                Employment.board_id == board_id,
+                Employment.ended_at.is_(None),
+                Employment.end_date < today,
+            )
+        )
+    )
+
+
+def current_count(session: Session, board_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Employment)
+            .where(Employment.board_id == board_id, Employment.ended_at.is_(None))
+        )
+        or 0
+    )
+
+
+def last_applied(session: Session, board_id: int) -> int | None:
+    return session.scalar(
+        select(func.max(StaffList.id)).where(
+            StaffList.board_id == board_id, StaffList.status == "applied"
+        )
+    )
 
 
 def _latest_live(session: Session, board_id: int) -> StaffList | None:
@@ -138,6 +177,207 @@ def _birth_date_mismatches(
                 )
             )
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class _BaseRow:
+    """A row of the board's newest list, as far as a new file needs to know it."""
+
+    id: int
+    person_id: int
+    personeelsnummer: str | None
+
+
+@dataclass
+class _Intake:
+    """A file read against the board's newest list.
+
+    ``carried`` are the file's rows that repeat a row of that list exactly (by fingerprint,
+    line in the new file → the stored row): they were validated when they first came and
+    are not validated or stored again. Every other row is in ``validated``; ``removed``
+    are the stored rows the file no longer has.
+    """
+
+    base_id: int | None
+    validated: Validated
+    fingerprints: dict[int, bytes]  # line → fingerprint, for the validated rows
+    carried: dict[int, _BaseRow] = field(default_factory=dict)
+    removed: list[_BaseRow] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # canonical column → header
+
+    @property
+    def row_count(self) -> int:
+        return self.validated.row_count + len(self.carried)
+
+
+def _read(app: App, session: Session, data: bytes, board_id: int) -> _Intake:
+    base_id = snapshot.head(session, board_id)
+    try:
+        # The rows are read as they are consumed: a broken file can fail half-way.
+        return _compare(app, session, data, board_id, base_id)
+    except FileProblem as problem:
+        return _Intake(base_id, Validated(rows=[], problems=[problem.problem], row_count=0), {})
+
+
+def _compare(
+    app: App, session: Session, data: bytes, board_id: int, base_id: int | None
+) -> _Intake:
+    """Read the file against the board's newest list and validate what it does not repeat."""
+    table = read_table(data, max_unpacked_bytes=app.settings.max_xlsx_unpacked_bytes)
+    labels: dict[str, str] = {}
+    for name in table.header:
+        column = canonical(name)
+        if column is not None:
+            labels.setdefault(column, name)
+    base: dict[bytes, _BaseRow] = {}
+    if base_id is not None:
+        query = select(
+            StaffListRow.fingerprint,
+            StaffListRow.id,
+            StaffListRow.person_id,
+            StaffListRow.personeelsnummer,
+        ).where(snapshot.newest(board_id), StaffListRow.fingerprint.is_not(None))
+        base = {row[0]: _BaseRow(*row[1:]) for row in session.execute(query) if row[0]}
+    fingerprint = snapshot.fingerprinter(app.vault.fingerprint_key, table.kind, table.header)
+    carried: dict[int, _BaseRow] = {}
+    taken: set[bytes] = set()
+    fingerprints: dict[int, bytes] = {}
+    fresh: list[tuple[int, list[Cell]]] = []
+    for line, cells in table.rows:
+        print_ = fingerprint(cells)
+        row = base.get(print_)
+        if row is not None and print_ not in taken:
+            taken.add(print_)
+            carried[line] = row
+        else:
+            fingerprints[line] = print_
+            fresh.append((line, cells))
+    if carried and not fresh:
+        validated = Validated(rows=[], problems=[], row_count=0)
+    else:
+        validated = validate_table(
+            Table(table.kind, table.header, iter(fresh), table.header_line), today=app.today()
+        )
+        if carried:  # the carried rows are the file's rows too
+            validated.problems = [x for x in validated.problems if x.code != p.NO_ROWS]
+    removed = [row for print_, row in base.items() if print_ not in taken]
+    # Rows stored before fingerprints existed are never carried: all are replaced.
+    if base_id is not None:
+        removed.extend(
+            _BaseRow(*row)
+            for row in session.execute(
+                select(
+                    StaffListRow.id, StaffListRow.person_id, StaffListRow.personeelsnummer
+                ).where(snapshot.newest(board_id), StaffListRow.fingerprint.is_(None))
+            )
+        )
+    return _Intake(base_id, validated, fingerprints, carried, removed, labels)
+
+
+def _duplicates_of_carried(
+    intake: _Intake, indexes: list[str], known: dict[str, Row[Any]]
+) -> list[Problem]:
+    """The checks of :func:`validate_table` between validated rows and carried ones."""
+    if not intake.carried:
+        return []
+    people = {row.person_id: line for line, row in intake.carried.items()}
+    numbers = {
+        row.personeelsnummer: line
+        for line, row in intake.carried.items()
+        if row.personeelsnummer is not None
+    }
+    problems = []
+    for row, index in zip(intake.validated.rows, indexes, strict=True):
+        person = known.get(index)
+        first = people.get(person.id) if person is not None else None
+        if first is not None:
+            number = intake.carried[first].personeelsnummer
+            problems.append(
+                Problem(
+                    row.line,
+                    intake.labels.get("bsn"),
+                    p.DUPLICATE_BSN,
+                    f"the same BSN as line {first}"
+                    + (f" (personeelsnummer {number})" if number else "")
+                    + "; a person may appear once",
+                )
+            )
+        earlier = numbers.get(row.personeelsnummer) if row.personeelsnummer else None
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    row.line,
+                    intake.labels.get("personeelsnummer"),
+                    p.DUPLICATE_PERSONEELSNUMMER,
+                    f"personeelsnummer {row.personeelsnummer} is also on line "
+                    f"{earlier} for another person",
+                )
+            )
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    counts: dict[str, int]
+    ending: int
+    current: int
+
+
+def preview_counts(diff: BoardDiff[Any], current: int) -> Preview:
+    """Counts of a diff that may cover only the changed part of a board (``current`` is all)."""
+    counts = diff.counts()
+    counts["unchanged"] = current - len(diff.end) - len(diff.update)
+    return Preview(counts, len(diff.end), current)
+
+
+def _preview(
+    session: Session,
+    board_id: int,
+    intake: _Intake,
+    indexes: list[str],
+    known: dict[str, Row[Any]],
+    today: dt.date,
+) -> Preview:
+    """The file against the board's current employments.
+
+    When the newest list is the applied one, the employments are that list, so only the
+    people of changed rows (and those whose datum_uit_dienst has passed since) can differ:
+    the comparison covers them alone. Otherwise every row is compared.
+    """
+    # Persons are keyed by id; one not yet known by a negative number of its own.
+    fresh = [
+        Desired(person=known[index].id if index in known else -position, terms=terms_of(row))
+        for position, (row, index) in enumerate(
+            zip(intake.validated.rows, indexes, strict=True), start=1
+        )
+    ]
+    if intake.base_id is not None and intake.base_id == last_applied(session, board_id):
+        lapsed = lapsed_people(session, board_id, today)
+        people = {row.person_id for row in intake.removed} | lapsed
+        people.update(known[index].id for index in indexes if index in known)
+        current = current_employments(session, board_id, sorted(people))
+        carried = {row.person_id for row in intake.carried.values()}
+        # A carried row equals its employment: for a lapsed one that says it has ended.
+        fresh.extend(
+            Desired(person=e.person, terms=e.terms)
+            for e in current
+            if e.person in lapsed and e.person in carried
+        )
+        diff = diff_board(fresh, current, today)
+        return preview_counts(diff, current_count(session, board_id))
+    # The newest list is pending or held: its carried rows are compared too.
+    query = select(
+        StaffListRow.id,
+        StaffListRow.person_id,
+        *(getattr(StaffListRow, name) for name in TERM_COLUMNS),
+    ).where(snapshot.newest(board_id))
+    carried_rows = session.execute(query).all() if intake.carried else []
+    wanted = {row.id for row in intake.carried.values()}
+    fresh.extend(
+        Desired(person=row[1], terms=Terms(*row[2:])) for row in carried_rows if row[0] in wanted
+    )
+    current = current_employments(session, board_id)
+    return preview_counts(diff_board(fresh, current, today), len(current))
 
 
 def upload(
@@ -185,46 +425,38 @@ def upload(
             bound.info("staff_list.unchanged", staff_list=latest.id)
             return report
 
-        validated = _validate(app, data)
+        intake = _read(app, session, data, board_id)
+        validated = intake.validated
         report.problems.extend(validated.problems)
-        report.counts["rows"] = validated.row_count
+        report.counts["rows"] = intake.row_count
         indexes = [app.vault.blind_index(row.bsn) for row in validated.rows]
         known = _known_persons(session, indexes)
         report.problems.extend(
             _birth_date_mismatches(validated.rows, indexes, known, "geboortedatum")
         )
+        report.problems.extend(_duplicates_of_carried(intake, indexes, known))
         if report.problems:
             report.problems.sort(key=lambda problem: problem.line or 0)
-            return _reject(app, report, board_id, sha256, validated.row_count, actor, bound)
+            return _reject(app, report, board_id, sha256, intake.row_count, actor, bound)
 
-        desired = [
-            Desired(person=index, terms=terms_of(row))
-            for row, index in zip(validated.rows, indexes, strict=True)
-        ]
-        diff = diff_board(desired, _current_employments(session, board_id), app.today())
-        report.counts.update(diff.counts())
-        current = len(diff.end) + len(diff.update) + len(diff.unchanged)
+        preview = _preview(session, board_id, intake, indexes, known, app.today())
+        report.counts.update(preview.counts)
         report.reason = removal_guard(
-            len(diff.end), current, board.removal_threshold_percent, board.removal_threshold_count
+            preview.ending,
+            preview.current,
+            board.removal_threshold_percent,
+            board.removal_threshold_count,
         )
     report.status = ACCEPTED if report.reason is None else HELD
     if dry_run:
         bound.info("staff_list.previewed", **report.counts)
         return report
-    report.id = _store(app, board_id, path.name, sha256, validated, indexes, known, report, actor)
+    report.id = _store(app, board_id, path.name, sha256, intake, indexes, known, report, actor)
     if report.status == HELD:
         bound.warning("staff_list.held", staff_list=report.id, **report.counts)
     else:
         bound.info("staff_list.accepted", staff_list=report.id, **report.counts)
     return report
-
-
-def _validate(app: App, data: bytes) -> Validated:
-    try:
-        table = read_table(data, max_unpacked_bytes=app.settings.max_xlsx_unpacked_bytes)
-        return validate_table(table, today=app.today())
-    except FileProblem as problem:
-        return Validated(rows=[], problems=[problem.problem], row_count=0)
 
 
 def _reject(
@@ -279,15 +511,25 @@ def _store(
     board_id: int,
     filename: str,
     sha256: str,
-    validated: Validated,
+    intake: _Intake,
     indexes: list[str],
     known: dict[str, Row[Any]],
     report: UploadReport,
     actor: str,
 ) -> int:
+    """Store the list against the board's newest: its new rows, and which rows it dropped."""
     now = app.now()
     cipher = app.vault.cipher()
+    rows = intake.validated.rows
     with transaction(app.sessions) as session:
+        # The chain of a board's lists must stay linear: lock the board, then make sure no
+        # other list was stored since this file was compared with the newest.
+        session.execute(select(Board.id).where(Board.id == board_id).with_for_update())
+        if snapshot.head(session, board_id) != intake.base_id:
+            raise StateConflict(
+                "another staff list of this board was stored while this one was being "
+                "checked; hand this file in again"
+            )
         new_persons = [
             {
                 "bsn_index": index,
@@ -299,23 +541,17 @@ def _store(
                 "first_names": row.first_names,
                 "created_at": now,
             }
-            for row, index in zip(validated.rows, indexes, strict=True)
+            for row, index in zip(rows, indexes, strict=True)
             if index not in known
         ]
-        if new_persons:
-            insert_ignore(session, table(Person), new_persons, "bsn_index")
         person_ids = {index: row.id for index, row in known.items()}
-        if new_persons:
-            fresh = [str(person["bsn_index"]) for person in new_persons]
-            person_ids.update(
-                {index: row.id for index, row in _known_persons(session, fresh).items()}
-            )
+        person_ids.update(_insert_persons(session, new_persons))
         staff_list = StaffList(
             board_id=board_id,
             sha256=sha256,
             filename=filename,
             status="pending" if report.status == ACCEPTED else "held",
-            row_count=len(validated.rows),
+            row_count=intake.row_count,
             counts={key: value for key, value in report.counts.items() if key != "rows"},
             report={"problems": [], "reason": report.reason},
             received_at=now,
@@ -323,27 +559,36 @@ def _store(
         )
         session.add(staff_list)
         session.flush()
-        session.execute(
-            insert(table(StaffListRow)),
-            [
-                {
-                    "staff_list_id": staff_list.id,
-                    "line": row.line,
-                    "person_id": person_ids[index],
-                    "surname": row.surname,
-                    "prefix": row.prefix,
-                    "initials": row.initials,
-                    "first_names": row.first_names,
-                    "personeelsnummer": row.personeelsnummer,
-                    "brin": row.brin,
-                    "function": row.function,
-                    "start_date": row.start_date,
-                    "end_date": row.end_date,
-                    "vog_date": row.vog_date,
-                }
-                for row, index in zip(validated.rows, indexes, strict=True)
-            ],
-        )
+        if rows:
+            session.execute(
+                insert(table(StaffListRow)),
+                [
+                    {
+                        "board_id": board_id,
+                        "staff_list_id": staff_list.id,
+                        "fingerprint": intake.fingerprints[row.line],
+                        "person_id": person_ids[index],
+                        "surname": row.surname,
+                        "prefix": row.prefix,
+                        "initials": row.initials,
+                        "first_names": row.first_names,
+                        "personeelsnummer": row.personeelsnummer,
+                        "brin": row.brin,
+                        "function": row.function,
+                        "start_date": row.start_date,
+                        "end_date": row.end_date,
+                        "vog_date": row.vog_date,
+                    }
+                    for row, index in zip(rows, indexes, strict=True)
+                ],
+            )
+        rows_table = table(StaffListRow)
+        for chunk in chunks([row.id for row in intake.removed]):
+            session.execute(
+                update(rows_table)
+                .where(rows_table.c.id.in_(chunk))
+                .values(removed_in_list_id=staff_list.id)
+            )
         audit.record(
             session,
             at=now,
@@ -352,8 +597,23 @@ def _store(
             entity="staff_list",
             entity_id=staff_list.id,
             board_id=board_id,
-            rows=len(validated.rows),
+            rows=intake.row_count,
             new_persons=len(new_persons),
+            rows_stored=len(rows),
+            rows_carried=len(intake.carried),
+            rows_dropped=len(intake.removed),
             **{key: value for key, value in report.counts.items() if key != "rows"},
         )
         return staff_list.id
+
+
+def _insert_persons(session: Session, persons: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert new persons; their ids by blind index (one may have come in meanwhile)."""
+    if not persons:
+        return {}
+    inserted = insert_ignore(session, table(Person), persons, "bsn_index", returning="id")
+    missing = [
+        str(person["bsn_index"]) for person in persons if person["bsn_index"] not in inserted
+    ]
+    found = {index: row.id for index, row in _known_persons(session, missing).items()}
+    return {**inserted, **found}

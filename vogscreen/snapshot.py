@@ -1,0 +1,108 @@
+"""A board's staff lists as one chain of rows.
+
+Each accepted list is a whole snapshot of the board's staff, but most rows repeat the list
+before it. A row is therefore stored once and belongs to every list from the one that
+brought it in (``staff_list_id``) up to, not including, the one that dropped or changed it
+(``removed_in_list_id``). The lists of a board that carry rows (every status but
+``rejected``) form one chain in id order, so:
+
+* the rows of list L are those with ``staff_list_id <= L`` that were not removed by L or
+  an earlier list (:func:`members`);
+* the board's newest list holds exactly the rows never removed (:func:`newest`);
+* what changed between two lists of the chain is what was added or removed between them
+  (:func:`changed_people`), which is what a churn day costs instead of the whole list.
+
+A new list must be stored against the newest list of its board (:func:`head`); storing
+checks that the head did not move meanwhile.
+
+Rows carry a keyed fingerprint of their cells as read (:func:`fingerprinter`), so the rows
+of a new file that repeat the newest list are recognised without being validated again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from vogscreen.intake.reading import Cell
+from vogscreen.models import StaffList, StaffListRow
+
+REJECTED = "rejected"  # a file refused as a whole is stored without rows
+
+
+def members(staff_list_id: int, board_id: int) -> ColumnElement[bool]:
+    """The condition that selects the rows of one list of the board."""
+    return and_(
+        StaffListRow.board_id == board_id,
+        StaffListRow.staff_list_id <= staff_list_id,
+        or_(
+            StaffListRow.removed_in_list_id.is_(None),
+            StaffListRow.removed_in_list_id > staff_list_id,
+        ),
+    )
+
+
+def newest(board_id: int) -> ColumnElement[bool]:
+    """The rows of the board's newest list: those no list has removed."""
+    return and_(StaffListRow.board_id == board_id, StaffListRow.removed_in_list_id.is_(None))
+
+
+def head(session: Session, board_id: int) -> int | None:
+    """The board's newest list with rows: the one a new list is stored against."""
+    return session.scalar(
+        select(func.max(StaffList.id)).where(
+            StaffList.board_id == board_id, StaffList.status != REJECTED
+        )
+    )
+
+
+def changed_people(session: Session, board_id: int, since: int, until: int) -> set[int]:
+    """Persons whose row differs between the board's lists ``since`` and ``until``.
+
+    ``since`` < ``until``, both on the chain. A person whose row changed appears through
+    both the removed old row and the added new one.
+    """
+    rows = StaffListRow
+    added = select(rows.person_id).where(
+        rows.board_id == board_id,
+        rows.staff_list_id > since,
+        rows.staff_list_id <= until,
+        or_(rows.removed_in_list_id.is_(None), rows.removed_in_list_id > until),
+    )
+    removed = select(rows.person_id).where(
+        rows.board_id == board_id,
+        rows.staff_list_id <= since,
+        rows.removed_in_list_id > since,
+        rows.removed_in_list_id <= until,
+    )
+    return set(session.scalars(union(added, removed)))
+
+
+def fingerprinter(
+    key: bytes, kind: str, header: Sequence[str]
+) -> Callable[[Sequence[Cell]], bytes]:
+    """A function from a row's cells to its 16-byte fingerprint within this kind of file.
+
+    The header and the file kind are part of every fingerprint: the same cells under
+    another header may mean something else, so nothing is carried over then.
+    """
+    start = hashlib.blake2b(key=key, digest_size=16)
+    start.update(_encode([kind, *header]) + b"\x1d")
+
+    def fingerprint(cells: Sequence[Cell]) -> bytes:
+        digest = start.copy()
+        digest.update(_encode(cells))
+        return digest.digest()
+
+    return fingerprint
+
+
+def _encode(cells: Sequence[Cell]) -> bytes:
+    # Text as it is; any other cell (XLSX numbers, dates, empty) marked and by repr, so the
+    # number 1 and the text "1" differ, as they do to validation.
+    return "\x1f".join(
+        cell if isinstance(cell, str) else "\x1e" + repr(cell) for cell in cells
+    ).encode("utf-8", "surrogatepass")
