@@ -230,14 +230,21 @@ def _compare(
         if column is not None:
             labels.setdefault(column, name)
     base: dict[bytes, _BaseRow] = {}
+    # Rows stored before fingerprints existed are never carried: they are all replaced.
+    unprinted: list[_BaseRow] = []
     if base_id is not None:
         query = select(
             StaffListRow.fingerprint,
             StaffListRow.id,
             StaffListRow.person_id,
             StaffListRow.personeelsnummer,
-        ).where(snapshot.newest(board_id), StaffListRow.fingerprint.is_not(None))
-        base = {row[0]: _BaseRow(*row[1:]) for row in session.execute(query) if row[0]}
+        ).where(snapshot.newest(board_id))
+        for print_, row_id, person_id, number in session.execute(query):
+            stored = _BaseRow(row_id, person_id, number)
+            if print_ is None:
+                unprinted.append(stored)
+            else:
+                base[print_] = stored
     fingerprint = snapshot.fingerprinter(app.vault.fingerprint_key, table.kind, table.header)
     carried: dict[int, _BaseRow] = {}
     taken: set[bytes] = set()
@@ -245,10 +252,10 @@ def _compare(
     fresh: list[tuple[int, list[Cell]]] = []
     for line, cells in table.rows:
         print_ = fingerprint(cells)
-        row = base.get(print_)
-        if row is not None and print_ not in taken:
+        known_row = base.get(print_)
+        if known_row is not None and print_ not in taken:
             taken.add(print_)
-            carried[line] = row
+            carried[line] = known_row
         else:
             fingerprints[line] = print_
             fresh.append((line, cells))
@@ -260,17 +267,7 @@ def _compare(
         )
         if carried:  # the carried rows are the file's rows too
             validated.problems = [x for x in validated.problems if x.code != p.NO_ROWS]
-    removed = [row for print_, row in base.items() if print_ not in taken]
-    # Rows stored before fingerprints existed are never carried: all are replaced.
-    if base_id is not None:
-        removed.extend(
-            _BaseRow(*row)
-            for row in session.execute(
-                select(
-                    StaffListRow.id, StaffListRow.person_id, StaffListRow.personeelsnummer
-                ).where(snapshot.newest(board_id), StaffListRow.fingerprint.is_(None))
-            )
-        )
+    removed = [row for print_, row in base.items() if print_ not in taken] + unprinted
     return _Intake(base_id, validated, fingerprints, carried, removed, labels)
 
 
