@@ -13,15 +13,17 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.corpus.formats import xlsx, xlsx_cells
 from tests.reconcile_helpers import FAST, days, hand_in
 from vogscreen import snapshot
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.bootstrap import App
 from vogscreen.intake import problems as p
+from vogscreen.intake.service import upload
 from vogscreen.models import AuditEvent, Board, Employment, StaffListRow
 from vogscreen.reconcile import reconcile, reject
 from vogscreen.staff import current_staff
-from vogscreen.testing import FakeClock, FakeEmployee, fake_employees
+from vogscreen.testing import HEADER, FakeClock, FakeEmployee, fake_employees, staff_csv
 
 
 def list_rows(app: App, board: str, staff_list: int) -> set[tuple[str | None, str | None]]:
@@ -73,12 +75,7 @@ def test_a_new_list_stores_only_its_changes_and_every_list_keeps_its_rows(
 
     with app.sessions() as session:
         assert session.scalar(select(func.count()).select_from(StaffListRow)) == 22
-        stored = session.scalars(
-            select(AuditEvent.details).where(
-                AuditEvent.action == "staff_list.accepted", AuditEvent.entity_id == str(second.id)
-            )
-        ).one()
-    assert (stored["rows_stored"], stored["rows_carried"], stored["rows_dropped"]) == (2, 18, 2)
+    assert stored_counts(app, second.id) == (2, 18, 2)
 
     functions = {(e.personeelsnummer, e.function) for e in staff}
     assert list_rows(app, board, first.id) == functions
@@ -163,3 +160,32 @@ def test_a_changed_row_with_the_bsn_or_number_of_an_unchanged_one_is_a_duplicate
     # staff[4] on line 6, also unchanged, has the personeelsnummer of the stranger (13).
     assert "line 6" in found[(13, p.DUPLICATE_PERSONEELSNUMMER)]
     assert all(e.bsn not in message for e in staff for message in found.values())
+
+
+def stored_counts(app: App, staff_list: int | None) -> tuple[int, int, int]:
+    with app.sessions() as session:
+        details = session.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.action == "staff_list.accepted", AuditEvent.entity_id == str(staff_list)
+            )
+        ).one()
+    return details["rows_stored"], details["rows_carried"], details["rows_dropped"]
+
+
+def test_an_xlsx_list_carries_its_unchanged_rows_too(app: App, board: str, tmp_path: Path) -> None:
+    staff = fake_employees(12)
+    header = list(HEADER)
+    first = tmp_path / "one.xlsx"
+    first.write_bytes(xlsx([header, *map(xlsx_cells, staff)]))
+    assert upload(app, board, first).status == "accepted"
+    staff[4] = dataclasses.replace(staff[4], vog_date=app.today())
+    second = tmp_path / "two.xlsx"
+    second.write_bytes(xlsx([header, *map(xlsx_cells, staff)]))
+    report = upload(app, board, second)
+    assert report.status == "accepted"
+    assert stored_counts(app, report.id) == (1, 11, 1)
+    # The same rows as CSV are another file with other cells: nothing is carried over.
+    third = tmp_path / "three.csv"
+    third.write_text(staff_csv(staff))
+    report = upload(app, board, third)
+    assert stored_counts(app, report.id) == (12, 0, 12)
