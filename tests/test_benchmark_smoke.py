@@ -52,6 +52,10 @@ def test_a_small_national_benchmark_reports_every_figure(tmp_path: Path, databas
     assert first_load["persons"] == 3000
     assert first_load["active_subscriptions"] == 3000
     assert first_load["current_employments"] == details["dataset"]["employments"]
+    writes = details["first_load_writes"]
+    assert writes["rows"]["persons"] == 3000
+    assert writes["rows"]["employments"] == first_load["current_employments"]
+    assert 0 < writes["seconds"] < result["intake_s"] + result["reconcile_s"]
     churn = details["churn_day"]
     assert churn["new"] == details["dataset"]["churn"]["joiners"]
     assert churn["active_subscriptions"] > 3000 - details["dataset"]["churn"]["leavers"]
