@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from vogscreen import audit, snapshot
 from vogscreen.cases import OPEN, close_by_staff_list
 from vogscreen.database import chunks, select_in
-from vogscreen.intake.service import current_count, lapsed_people, preview_counts
+from vogscreen.intake.service import current_and_lapsed, preview_counts
 from vogscreen.models import (
     Board,
     Case,
@@ -115,11 +115,10 @@ def apply_board(
     else:
         # The employments are the last applied list, so only the people whose rows changed
         # since (and those whose datum_uit_dienst has passed) can need a change.
+        current_total, lapsed = current_and_lapsed(session, board.id, today)
         people = sorted(
-            snapshot.changed_people(session, board.id, last_applied, latest.id)
-            | lapsed_people(session, board.id, today)
+            snapshot.changed_people(session, board.id, last_applied, latest.id) | lapsed
         )
-        current_total = current_count(session, board.id)
     # Columns, not ORM entities: on a first load this is a board's whole list.
     rows = select_in(
         session,
@@ -232,12 +231,13 @@ def apply_board(
         )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
-    closed = close_by_staff_list(
-        session,
-        board_id=board.id,
-        staff_list_id=latest.id,
-        listed=_listed_with_open_cases(session, board.id, latest.id, diff),
-        now=now,
+    listed = _listed_with_open_cases(session, board.id, latest.id, diff)
+    closed = (
+        0
+        if listed is None
+        else close_by_staff_list(
+            session, board_id=board.id, staff_list_id=latest.id, listed=listed, now=now
+        )
     )
     changes = sync_people(
         session,
@@ -262,8 +262,11 @@ def apply_board(
 
 def _listed_with_open_cases(
     session: Session, board_id: int, staff_list_id: int, diff: BoardDiff[int]
-) -> dict[int, dt.date | None]:
-    """The list's VOG date of each person with an open case at the board who stays."""
+) -> dict[int, dt.date | None] | None:
+    """The list's VOG date of each person with an open case at the board who stays.
+
+    None when the board has no open case (there is nothing for the list to settle).
+    """
     people = sorted(
         {
             person
@@ -276,7 +279,7 @@ def _listed_with_open_cases(
         }
     )
     if not people:
-        return {}
+        return None
     query = select(StaffListRow.person_id, StaffListRow.vog_date).where(
         snapshot.members(staff_list_id, board_id)
     )

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from vogscreen.intake.reading import Cell
-from vogscreen.models import StaffList, StaffListRow
+from vogscreen.models import Board, StaffList, StaffListRow
 
 REJECTED = "rejected"  # a file refused as a whole is stored without rows
 
@@ -50,13 +52,60 @@ def newest(board_id: int) -> ColumnElement[bool]:
     return and_(StaffListRow.board_id == board_id, StaffListRow.removed_in_list_id.is_(None))
 
 
-def head(session: Session, board_id: int) -> int | None:
-    """The board's newest list with rows: the one a new list is stored against."""
-    return session.scalar(
-        select(func.max(StaffList.id)).where(
-            StaffList.board_id == board_id, StaffList.status != REJECTED
-        )
+def head(session: Session, board_id: int, *, lock: bool = False) -> int | None:
+    """The board's newest list with rows: the one a new list is stored against.
+
+    With ``lock``, the board's row is locked (PostgreSQL; SQLite has one writer anyway)
+    until the transaction ends, so no other list can be stored against the same head.
+    """
+    newest = (
+        select(func.max(StaffList.id))
+        .where(StaffList.board_id == board_id, StaffList.status != REJECTED)
+        .scalar_subquery()
     )
+    if not lock:
+        return session.scalar(select(newest))
+    return session.scalar(
+        select(newest).select_from(Board).where(Board.id == board_id).with_for_update(of=Board)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ListHead:
+    id: int
+    status: str
+    sha256: str
+    row_count: int
+    counts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Heads:
+    """A board's newest list of each status, from one query."""
+
+    by_status: dict[str, ListHead]
+
+    def newest(self, *statuses: str) -> ListHead | None:
+        found = [self.by_status[s] for s in statuses if s in self.by_status]
+        return max(found, key=lambda head: head.id) if found else None
+
+    @property
+    def chain(self) -> int | None:
+        """The chain's newest list: the one a new list is stored against (see :func:`head`)."""
+        heads = [head.id for status, head in self.by_status.items() if status != REJECTED]
+        return max(heads) if heads else None
+
+
+def heads(session: Session, board_id: int) -> Heads:
+    newest = (
+        select(func.max(StaffList.id))
+        .where(StaffList.board_id == board_id)
+        .group_by(StaffList.status)
+    )
+    query = select(
+        StaffList.id, StaffList.status, StaffList.sha256, StaffList.row_count, StaffList.counts
+    ).where(StaffList.id.in_(newest))
+    return Heads({row.status: ListHead(*row) for row in session.execute(query)})
 
 
 def changed_people(session: Session, board_id: int, since: int, until: int) -> set[int]:

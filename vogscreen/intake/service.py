@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit, snapshot
@@ -118,45 +118,17 @@ def current_employments(
     ]
 
 
-def lapsed_people(session: Session, board_id: int, today: dt.date) -> set[int]:
-    """People still employed at the board whose datum_uit_dienst has passed."""
-    return set(
-        session.scalars(
-            select(Employment.person_id).where(
-                Employment.board_id == board_id,
-                Employment.ended_at.is_(None),
-                Employment.end_date < today,
-            )
-        )
-    )
-
-
-def current_count(session: Session, board_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Employment)
-            .where(Employment.board_id == board_id, Employment.ended_at.is_(None))
-        )
-        or 0
-    )
-
-
-def last_applied(session: Session, board_id: int) -> int | None:
-    return session.scalar(
-        select(func.max(StaffList.id)).where(
-            StaffList.board_id == board_id, StaffList.status == "applied"
-        )
-    )
-
-
-def _latest_live(session: Session, board_id: int) -> StaffList | None:
-    return session.scalar(
-        select(StaffList)
-        .where(StaffList.board_id == board_id, StaffList.status.in_(LIVE_STATUSES))
-        .order_by(StaffList.id.desc())
-        .limit(1)
-    )
+def current_and_lapsed(session: Session, board_id: int, today: dt.date) -> tuple[int, set[int]]:
+    """How many employments of the board are current, and who among them has an end date
+    that has passed (ended by reconcile, but not yet by a list): one query, usually."""
+    current = and_(Employment.board_id == board_id, Employment.ended_at.is_(None))
+    lapsed = Employment.end_date < today
+    total, lapsing = session.execute(
+        select(func.count(), func.count(case((lapsed, 1)))).where(current)
+    ).one()
+    if not lapsing:
+        return int(total), set()
+    return int(total), set(session.scalars(select(Employment.person_id).where(current, lapsed)))
 
 
 def _birth_date_mismatches(
@@ -210,8 +182,7 @@ class _Intake:
         return self.validated.row_count + len(self.carried)
 
 
-def _read(app: App, session: Session, data: bytes, board_id: int) -> _Intake:
-    base_id = snapshot.head(session, board_id)
+def _read(app: App, session: Session, data: bytes, board_id: int, base_id: int | None) -> _Intake:
     try:
         # The rows are read as they are consumed: a broken file can fail half-way.
         return _compare(app, session, data, board_id, base_id)
@@ -334,6 +305,7 @@ def _preview(
     indexes: list[str],
     known: dict[str, Row[Any]],
     today: dt.date,
+    applied: int | None,
 ) -> Preview:
     """The file against the board's current employments.
 
@@ -348,8 +320,8 @@ def _preview(
             zip(intake.validated.rows, indexes, strict=True), start=1
         )
     ]
-    if intake.base_id is not None and intake.base_id == last_applied(session, board_id):
-        lapsed = lapsed_people(session, board_id, today)
+    if intake.base_id is not None and intake.base_id == applied:
+        current_total, lapsed = current_and_lapsed(session, board_id, today)
         people = {row.person_id for row in intake.removed} | lapsed
         people.update(known[index].id for index in indexes if index in known)
         current = current_employments(session, board_id, sorted(people))
@@ -361,7 +333,7 @@ def _preview(
             if e.person in lapsed and e.person in carried
         )
         diff = diff_board(fresh, current, today)
-        return preview_counts(diff, current_count(session, board_id))
+        return preview_counts(diff, current_total)
     # The newest list is pending or held: its carried rows are compared too.
     query = select(
         StaffListRow.id,
@@ -414,7 +386,8 @@ def upload(
             )
             return _reject(app, report, None, sha256, 0, actor, bound)
         board_id = board.id
-        latest = _latest_live(session, board_id)
+        heads = snapshot.heads(session, board_id)
+        latest = heads.newest(*LIVE_STATUSES)
         if latest is not None and latest.sha256 == sha256:
             report.status = UNCHANGED
             report.id = latest.id
@@ -422,7 +395,7 @@ def upload(
             bound.info("staff_list.unchanged", staff_list=latest.id)
             return report
 
-        intake = _read(app, session, data, board_id)
+        intake = _read(app, session, data, board_id, heads.chain)
         validated = intake.validated
         report.problems.extend(validated.problems)
         report.counts["rows"] = intake.row_count
@@ -436,7 +409,10 @@ def upload(
             report.problems.sort(key=lambda problem: problem.line or 0)
             return _reject(app, report, board_id, sha256, intake.row_count, actor, bound)
 
-        preview = _preview(session, board_id, intake, indexes, known, app.today())
+        applied = heads.newest("applied")
+        preview = _preview(
+            session, board_id, intake, indexes, known, app.today(), applied.id if applied else None
+        )
         report.counts.update(preview.counts)
         report.reason = removal_guard(
             preview.ending,
@@ -521,8 +497,8 @@ def _store(
     with transaction(app.sessions) as session:
         # The chain of a board's lists must stay linear: lock the board, then make sure no
         # other list was stored since this file was compared with the newest.
-        session.execute(select(Board.id).where(Board.id == board_id).with_for_update())
-        if snapshot.head(session, board_id) != intake.base_id:
+        head = snapshot.head(session, board_id, lock=True)
+        if head != intake.base_id:
             raise StateConflict(
                 "another staff list of this board was stored while this one was being "
                 "checked; hand this file in again"

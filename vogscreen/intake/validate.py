@@ -11,7 +11,8 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.nl import brin as stdnum_brin
@@ -57,6 +58,8 @@ _MAX_LENGTH = {
     "personeelsnummer": 50,
     "functie": 200,
 }
+# The shape nearly every date has; see _date_from_text.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_PATTERNS = (
     # A database export may add a midnight time: 1980-05-17 00:00:00.
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"), (1, 2, 3)),
@@ -76,6 +79,8 @@ class _RowProblem(Exception):
 
 
 def _text(cell: Cell) -> str:
+    if type(cell) is str:  # every CSV cell: skip the checks for the other kinds
+        return cell.strip()
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -90,16 +95,22 @@ def _text(cell: Cell) -> str:
 def parse_bsn(cell: Cell) -> str:
     if isinstance(cell, float) and not cell.is_integer():
         raise _RowProblem(p.BSN_INVALID, "the BSN is not a whole number")
-    raw = _text(cell)
-    if "e+" in raw.lower():
-        raise _RowProblem(
-            p.BSN_INVALID,
-            "the BSN is in scientific notation (digits were lost in a spreadsheet); "
-            "format the column as text and export again",
-        )
-    digits = raw.replace(" ", "").replace(".", "").replace("-", "")
-    if not (digits.isascii() and digits.isdigit()):
-        raise _RowProblem(p.BSN_INVALID, "the BSN contains characters other than digits")
+    return _bsn_from_text(_text(cell))
+
+
+def _bsn_from_text(raw: str) -> str:
+    if raw.isascii() and raw.isdigit():
+        digits = raw  # the usual case, which none of the clean-ups below would change
+    else:
+        if "e+" in raw.lower():
+            raise _RowProblem(
+                p.BSN_INVALID,
+                "the BSN is in scientific notation (digits were lost in a spreadsheet); "
+                "format the column as text and export again",
+            )
+        digits = raw.replace(" ", "").replace(".", "").replace("-", "")
+        if not (digits.isascii() and digits.isdigit()):
+            raise _RowProblem(p.BSN_INVALID, "the BSN contains characters other than digits")
     if len(digits) == 8:  # a spreadsheet dropped the leading zero
         digits = "0" + digits
     if len(digits) != 9:
@@ -125,12 +136,29 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
     raw = _text(cell)
     if not raw:
         return None
-    return _date_from_text(raw, secret)
+    return _birth_date_from_text(raw) if secret else _date_from_plain_text(raw)
+
+
+def _birth_date_from_text(raw: str) -> dt.date:
+    # Not cached: birth dates hardly repeat, so a cache would only push the other dates out.
+    return _date_from_text(raw, secret=True)
 
 
 @functools.lru_cache(maxsize=16_384)
-def _date_from_text(raw: str, secret: bool) -> dt.date:
-    """Dates repeat a lot within a file (start dates, VOG dates): parse each text once."""
+def _date_from_plain_text(raw: str) -> dt.date:
+    """Start and VOG dates repeat a lot within a file: parse each text once."""
+    return _date_from_text(raw, secret=False)
+
+
+def _date_from_text(raw: str, *, secret: bool) -> dt.date:
+    # The C parser reads the usual YYYY-MM-DD several times faster than the regexes. Only
+    # that exact shape: Python 3.11's fromisoformat also takes 20240101 and week dates,
+    # which the format does not allow.
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass  # a day that does not exist: the regexes below word that problem
     shown = "the value" if secret else repr(raw)
     for pattern, (y, m, d) in _DATE_PATTERNS:
         match = pattern.match(raw)
@@ -169,21 +197,46 @@ def _birth_date(cell: Cell) -> dt.date | None:
     return parse_date(cell, secret=True)
 
 
-# The order is the order problems are reported in, within a row.
-_PARSERS: tuple[tuple[str, Callable[[Cell], object]], ...] = (
-    ("bsn", parse_bsn),
-    ("geboortedatum", _birth_date),
-    ("achternaam", _optional_text),
-    ("tussenvoegsel", _optional_text),
-    ("voorletters", _optional_text),
-    ("voornamen", _optional_text),
-    ("personeelsnummer", _optional_text),
-    ("functie", _optional_text),
-    ("brin", parse_brin),
-    ("datum_in_dienst", parse_date),
-    ("datum_uit_dienst", parse_date),
-    ("vog_datum", parse_date),
+_TextParser = Callable[[str], object]
+_CellParser = Callable[[Cell], object]
+
+# Per canonical column: the StaffRow field it fills, how its text is parsed when the cell is
+# a str (stripped, never empty: an empty cell is missing or None) and how any other kind of
+# cell is; a text parser of None keeps the text itself. The order is the order problems are
+# reported in, within a row.
+_PARSERS: tuple[tuple[str, str, _TextParser | None, _CellParser], ...] = (
+    ("bsn", "bsn", _bsn_from_text, parse_bsn),
+    ("geboortedatum", "birth_date", _birth_date_from_text, _birth_date),
+    ("achternaam", "surname", None, _optional_text),
+    ("tussenvoegsel", "prefix", None, _optional_text),
+    ("voorletters", "initials", None, _optional_text),
+    ("voornamen", "first_names", None, _optional_text),
+    ("personeelsnummer", "personeelsnummer", None, _optional_text),
+    ("functie", "function", None, _optional_text),
+    ("brin", "brin", _brin_from_text, parse_brin),
+    ("datum_in_dienst", "start_date", _date_from_plain_text, parse_date),
+    ("datum_uit_dienst", "end_date", _date_from_plain_text, parse_date),
+    ("vog_datum", "vog_date", _date_from_plain_text, parse_date),
 )
+# StaffRow's fields after ``line``: a row's values are collected in this order and passed
+# positionally, which is cheaper than a dict per row.
+_ROW_FIELDS = [f.name for f in fields(StaffRow)][1:]
+_BIRTH_DATE, _START_DATE, _END_DATE, _VOG_DATE = (
+    _ROW_FIELDS.index(name) for name in ("birth_date", "start_date", "end_date", "vog_date")
+)
+
+
+class _Field(NamedTuple):
+    """One column of the file as a row is validated: resolved once per file."""
+
+    column: str
+    value_index: int
+    position: int
+    label: str
+    required: bool
+    limit: int | None
+    from_text: _TextParser | None
+    from_cell: _CellParser
 
 
 class _Columns:
@@ -210,16 +263,18 @@ class _Columns:
                 continue
             self.index[column] = position
             self.label[column] = name
-        self.plan: list[tuple[str, int, str, Callable[[Cell], object], bool, int | None]] = [
-            (
+        self.plan = [
+            _Field(
                 column,
+                _ROW_FIELDS.index(name),
                 self.index[column],
                 self.label[column],
-                parse,
                 column in REQUIRED,
                 _MAX_LENGTH.get(column),
+                from_text,
+                from_cell,
             )
-            for column, parse in _PARSERS
+            for column, name, from_text, from_cell in _PARSERS
             if column in self.index
         ]
         for column in REQUIRED:
@@ -248,7 +303,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
     # row is only wrong when it lacks a required column.
     required_width = 0 if structural else 1 + max(columns.index[name] for name in REQUIRED)
     for line, cells in table.rows:
-        if not any(_text(cell) for cell in cells):
+        if not any(map(_text, cells)):
             continue  # blank lines, as spreadsheets leave them
         row_count += 1
         if structural:
@@ -264,7 +319,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                     "(a cut-off line, or a delimiter missing)",
                 )
             )
-        elif any(_text(cell) for cell in cells[width:]):
+        elif len(cells) > width and any(map(_text, cells[width:])):
             row_problems.append(
                 Problem(
                     line,
@@ -323,26 +378,31 @@ def _validate_row(
     today: dt.date,
     problems: list[Problem],
 ) -> StaffRow | None:
-    values: dict[str, object] = {}
+    values: list[Any] = [None] * len(_ROW_FIELDS)
     width = len(cells)
-    for column, position, label, parse, required, limit in columns.plan:
+    for column, value_index, position, label, required, limit, from_text, from_cell in columns.plan:
         cell = cells[position] if position < width else None
-        if required and not _text(cell):
-            problems.append(Problem(line, label, p.MISSING_VALUE, f"{column} is empty"))
+        # The text of a cell is taken once; a CSV cell is always a str, so that is the fast
+        # path, and other kinds (XLSX numbers and dates) go to the parsers for whole cells.
+        text = cell.strip() if type(cell) is str else _text(cell)
+        if not text:
+            if required:
+                problems.append(Problem(line, label, p.MISSING_VALUE, f"{column} is empty"))
+            continue
+        if from_text is None:
+            values[value_index] = text
+            if limit and len(text) > limit:
+                problems.append(
+                    Problem(line, label, p.VALUE_TOO_LONG, f"{column} is longer than {limit}")
+                )
             continue
         try:
-            value = parse(cell)
+            values[value_index] = from_text(text) if type(cell) is str else from_cell(cell)
         except _RowProblem as problem:
             problems.append(Problem(line, label, problem.code, problem.message))
-            continue
-        values[column] = value
-        if limit and isinstance(value, str) and len(value) > limit:
-            problems.append(
-                Problem(line, label, p.VALUE_TOO_LONG, f"{column} is longer than {limit}")
-            )
 
-    birth = values.get("geboortedatum")
-    if isinstance(birth, dt.date):
+    birth = values[_BIRTH_DATE]
+    if birth is not None:
         label = columns.label["geboortedatum"]
         if birth > today:
             problems.append(
@@ -352,8 +412,8 @@ def _validate_row(
             problems.append(
                 Problem(line, label, p.DATE_IMPLAUSIBLE, "the birth date is not plausible")
             )
-    vog = values.get("vog_datum")
-    if isinstance(vog, dt.date) and vog > today:
+    vog = values[_VOG_DATE]
+    if vog is not None and vog > today:
         problems.append(
             Problem(
                 line,
@@ -362,8 +422,8 @@ def _validate_row(
                 f"the VOG date {vog.isoformat()} lies in the future",
             )
         )
-    start, end = values.get("datum_in_dienst"), values.get("datum_uit_dienst")
-    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+    start, end = values[_START_DATE], values[_END_DATE]
+    if start is not None and end is not None and end < start:
         problems.append(
             Problem(
                 line,
@@ -374,18 +434,4 @@ def _validate_row(
         )
     if problems:
         return None
-    return StaffRow(
-        line=line,
-        bsn=values["bsn"],  # type: ignore[arg-type]
-        birth_date=values["geboortedatum"],  # type: ignore[arg-type]
-        surname=values["achternaam"],  # type: ignore[arg-type]
-        prefix=values.get("tussenvoegsel"),  # type: ignore[arg-type]
-        initials=values.get("voorletters"),  # type: ignore[arg-type]
-        first_names=values.get("voornamen"),  # type: ignore[arg-type]
-        personeelsnummer=values.get("personeelsnummer"),  # type: ignore[arg-type]
-        brin=values.get("brin"),  # type: ignore[arg-type]
-        function=values.get("functie"),  # type: ignore[arg-type]
-        start_date=values.get("datum_in_dienst"),  # type: ignore[arg-type]
-        end_date=values.get("datum_uit_dienst"),  # type: ignore[arg-type]
-        vog_date=values.get("vog_datum"),  # type: ignore[arg-type]
-    )
+    return StaffRow(line, *values)
