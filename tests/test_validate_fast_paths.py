@@ -9,7 +9,7 @@ import pytest
 
 from vogscreen.intake import problems as p
 from vogscreen.intake.reading import Cell, Table
-from vogscreen.intake.validate import _RowProblem, parse_date, validate_table
+from vogscreen.intake.validate import StaffRow, _RowProblem, parse_date, validate_table
 
 TODAY = dt.date(2026, 6, 1)
 HEADER = [
@@ -101,3 +101,9 @@ def test_a_workbook_row_of_numbers_and_dates_gives_the_row_its_text_would() -> N
     assert from_text.rows == from_cells.rows
     assert from_cells.rows[0].personeelsnummer == "1042"
     assert from_cells.rows[0].end_date is None
+
+
+def test_a_row_shows_no_bsn_or_birth_date_when_printed() -> None:
+    row = StaffRow(2, "123456782", dt.date(1980, 5, 17), "Jansen", personeelsnummer="P1")
+    assert "123456782" not in repr(row) and "1980" not in repr(row) and "1980" not in str(row)
+    assert "personeelsnummer='P1'" in repr(row) and "Jansen" in repr(row)
