@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -34,9 +35,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import JSON, Date, String, bindparam, delete, insert, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import Insert, Select
 
 from vogscreen.authority import (
     HitInfo,
@@ -47,7 +49,7 @@ from vogscreen.authority import (
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.database import transaction
+from vogscreen.database import Rows, dialect_of, transaction
 from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable, NotFound
 from vogscreen.models import (
     MockAuthorityHit,
@@ -60,8 +62,8 @@ if TYPE_CHECKING:
     from vogscreen.bootstrap import App
 
 UNKNOWN_BSN_PREFIX = "999"
-# Items applied per transaction: a few statements each, with IN lists well inside every
-# database's limit on parameters.
+# Items applied per transaction, a few statements each: the authority commits what it
+# applied in bounded pieces, whatever the size of a call.
 _CHUNK = 1000
 PAGE_SIZE = 1000
 
@@ -224,12 +226,9 @@ class MockAuthority:
         items: Sequence[K],
         apply: Callable[[Session, list[K]], dict[str, Outcome]],
     ) -> dict[str, Outcome]:
-        keys = {item.idempotency_key for item in items}
-        recorded = session.execute(
-            select(_requests.c.idempotency_key, _requests.c.result).where(
-                _requests.c.idempotency_key.in_(keys)
-            )
-        )
+        dialect = dialect_of(session)
+        keys = [(key,) for key in {item.idempotency_key for item in items}]
+        recorded = session.execute(_recorded_answers(dialect), _KEYS.bind(dialect, keys))
         seen: dict[str, Outcome] = {key: outcome for key, outcome in recorded}
         fresh: dict[str, K] = {}
         for item in items:
@@ -238,19 +237,13 @@ class MockAuthority:
         if not fresh:
             return seen
         applied = apply(session, list(fresh.values()))
-        now = self._clock()
         session.execute(
-            insert(_requests),
-            [
-                {
-                    "idempotency_key": key,
-                    "operation": operation,
-                    "result": outcome,
-                    "applied": 1,
-                    "at": now,
-                }
-                for key, outcome in applied.items()
-            ],
+            _record_answers(dialect),
+            {
+                "op": operation,
+                "now": self._clock(),
+                **_ANSWERS.bind(dialect, list(applied.items())),
+            },
         )
         return seen | applied
 
@@ -260,20 +253,14 @@ class MockAuthority:
             for item in items
             if not item.bsn.startswith(UNKNOWN_BSN_PREFIX)
         }
+        dialect = dialect_of(session)
+        wanted = _HASHES.bind(dialect, [(bsn_hash,) for bsn_hash in set(hashes.values())])
         known = {
             row.bsn_hash: _Known(row.ref, row.birth_date, row.active)
-            for row in session.execute(
-                select(
-                    _subscriptions.c.ref,
-                    _subscriptions.c.bsn_hash,
-                    _subscriptions.c.birth_date,
-                    _subscriptions.c.active,
-                ).where(_subscriptions.c.bsn_hash.in_(set(hashes.values())))
-            )
+            for row in session.execute(_known_subscriptions(dialect), wanted)
         }
-        now = self._clock()
         ended: list[str] = []
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[tuple[str, str, dt.date]] = []
         outcomes: dict[str, Outcome] = {}
         for item in items:
             key = item.idempotency_key
@@ -290,20 +277,15 @@ class MockAuthority:
                     ended.append(found.ref)
                 ref = "S-" + secrets.token_hex(8)
                 known[bsn_hash] = _Known(ref, item.birth_date, active=True)
-                new_rows.append(
-                    {
-                        "ref": ref,
-                        "bsn_hash": bsn_hash,
-                        "birth_date": item.birth_date,
-                        "active": True,
-                        "created_at": now,
-                    }
-                )
+                new_rows.append((ref, bsn_hash, item.birth_date))
                 outcomes[key] = _ok("subscribed", ref)
         if ended:
             session.execute(delete(_subscriptions).where(_subscriptions.c.ref.in_(ended)))
         if new_rows:
-            session.execute(insert(_subscriptions), new_rows)
+            session.execute(
+                _add_subscriptions(dialect),
+                {"now": self._clock(), **_NEW.bind(dialect, new_rows)},
+            )
         return outcomes
 
     def _apply_unsubscribes(
@@ -337,6 +319,63 @@ class MockAuthority:
         hasher = self._hasher.copy()
         hasher.update(bsn.encode())
         return hasher.hexdigest()
+
+
+# Batches are read as one table each (see vogscreen.database.Rows); the statements
+# that read them are built once per dialect.
+_KEYS = Rows("keys", key=String())
+_ANSWERS = Rows("answers", key=String(), result=JSON())
+_HASHES = Rows("hashes", bsn_hash=String())
+_NEW = Rows("new", ref=String(), bsn_hash=String(), birth_date=Date())
+
+
+@functools.cache
+def _recorded_answers(dialect: str) -> Select[Any]:
+    keys = _KEYS.table(dialect)
+    return select(_requests.c.idempotency_key, _requests.c.result).join(
+        keys, _requests.c.idempotency_key == keys.c.key
+    )
+
+
+@functools.cache
+def _record_answers(dialect: str) -> Insert:
+    answers = _ANSWERS.table(dialect)
+    return insert(_requests).from_select(
+        ["idempotency_key", "operation", "result", "applied", "at"],
+        select(
+            answers.c.key,
+            bindparam("op", type_=_requests.c.operation.type),
+            answers.c.result,
+            literal(1),
+            bindparam("now", type_=_requests.c.at.type),
+        ),
+    )
+
+
+@functools.cache
+def _known_subscriptions(dialect: str) -> Select[Any]:
+    hashes = _HASHES.table(dialect)
+    return select(
+        _subscriptions.c.ref,
+        _subscriptions.c.bsn_hash,
+        _subscriptions.c.birth_date,
+        _subscriptions.c.active,
+    ).join(hashes, _subscriptions.c.bsn_hash == hashes.c.bsn_hash)
+
+
+@functools.cache
+def _add_subscriptions(dialect: str) -> Insert:
+    new = _NEW.table(dialect)
+    return insert(_subscriptions).from_select(
+        ["ref", "bsn_hash", "birth_date", "active", "created_at"],
+        select(
+            new.c.ref,
+            new.c.bsn_hash,
+            new.c.birth_date,
+            true(),
+            bindparam("now", type_=_subscriptions.c.created_at.type),
+        ),
+    )
 
 
 def create(app: App) -> MockAuthority:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,10 +12,27 @@ from typing import Any, TypeVar
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Row, Select, create_engine, event
+from sqlalchemy import (
+    Engine,
+    FromClause,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import Insert
+from sqlalchemy.types import TypeEngine
 
 from alembic import command
 from vogscreen.exceptions import DatabaseNotReady
@@ -52,6 +71,69 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     """Slices for IN lists and batches: a bounded number of bound values per statement."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+# -- batches as one value ---------------------------------------------------------------
+
+
+class Rows:
+    """The shape of a batch of rows that a statement reads as one table.
+
+    The rows travel as one bound value per column (PostgreSQL: ``unnest`` of arrays) or one
+    in all (SQLite: ``json_each`` of a JSON array of rows), so a batch costs one statement,
+    not one per row, nor an ``IN`` list of thousands of values that is sent, parsed and
+    planned anew each time. Statements that read rows are built once per dialect and
+    cached (``functools.cache``): building the SQL constructs costs more than a small batch.
+    """
+
+    def __init__(self, name: str, **columns: TypeEngine[Any]) -> None:
+        self.name = name
+        self.columns = columns
+
+    def table(self, dialect: str) -> FromClause:
+        if dialect == "postgresql":
+            arrays = [
+                bindparam(f"{self.name}_{column}", type_=ARRAY(kind))
+                for column, kind in self.columns.items()
+            ]
+            return func.unnest(*arrays).table_valued(*self.columns).render_derived(self.name)
+        each = func.json_each(bindparam(self.name, type_=String())).table_valued("value")
+        fields = (
+            type_coerce(func.json_extract(each.c.value, f"$[{i}]"), kind).label(column)
+            for i, (column, kind) in enumerate(self.columns.items())
+        )
+        return select(*fields).select_from(each).subquery(self.name)
+
+    def bind(self, dialect: str, rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+        """The parameters that carry ``rows`` (tuples in the order of the columns)."""
+        if dialect == "postgresql":
+            return {
+                f"{self.name}_{column}": [row[i] for row in rows]
+                for i, column in enumerate(self.columns)
+            }
+        # Dates as ISO text: the form in which SQLite stores them.
+        return {self.name: json.dumps(rows, default=_iso)}
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be sent in a JSON array of rows")
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_ignore_from(dialect: str, target: Table, source: Select[Any], key: str) -> Insert:
+    """``INSERT … SELECT``, skipping rows whose ``key`` is already taken."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
+    names = [str(column.key) for column in source.selected_columns]
+    # SQLite cannot tell an upsert's ON CONFLICT from a join's ON unless the SELECT has a
+    # WHERE clause (its documentation asks for "WHERE true").
+    return statement.from_select(names, source.where(true())).on_conflict_do_nothing(
+        index_elements=[key]
+    )
 
 
 def select_in(

@@ -16,19 +16,21 @@ idempotency key, which the authority deduplicates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 import tenacity
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, String, Text, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import Update
 
 from vogscreen import audit
 from vogscreen.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
 from vogscreen.bootstrap import App
-from vogscreen.database import transaction
+from vogscreen.database import Rows, dialect_of, transaction
 from vogscreen.exceptions import AuthorityUnavailable
 from vogscreen.models import AuthorityOperation, Person, Subscription, table
 from vogscreen.plan import ACTIVE, ENDED, ENDING, FAILED, PENDING
@@ -296,31 +298,23 @@ def _record(
     now: dt.datetime,
     summary: DrainSummary,
 ) -> None:
-    ops = table(AuthorityOperation)
-    subs = table(Subscription)
-    outcome_rows: list[dict[str, Any]] = []
-    adopt: list[dict[str, Any]] = []
-    fail: list[dict[str, Any]] = []
-    end: list[dict[str, Any]] = []
+    outcome_rows: list[tuple[int, str, int, str, str | None]] = []
+    adopt: list[tuple[int, int, str | None]] = []
+    fail: list[tuple[int, int, str]] = []
+    end: list[tuple[int, int]] = []
     for row in batch:
         result = results.get(row.idempotency_key)
         if result is None:
             continue
-        outcome_rows.append(
-            {
-                "oid": row.id,
-                "st": "done" if result.ok else "rejected",
-                "n": row.attempts + 1,
-                "code": result.code,
-                "err": None if result.ok else (result.message or result.code),
-            }
-        )
-        key = {"p": row.person_id, "g": row.generation}
+        error = None if result.ok else (result.message or result.code)
+        status = "done" if result.ok else "rejected"
+        outcome_rows.append((row.id, status, row.attempts + 1, result.code, error))
+        key = (row.person_id, row.generation)
         if row.operation == "subscribe" and result.ok:
-            adopt.append({**key, "ref": result.subscription_ref})
+            adopt.append((*key, result.subscription_ref))
             summary.subscribed += 1
         elif row.operation == "subscribe":
-            fail.append({**key, "err": result.code})
+            fail.append((*key, result.code))
             summary.rejected += 1
             summary.rejections.append((row.person_id, result.code))
         elif result.ok:
@@ -330,47 +324,17 @@ def _record(
             summary.rejected += 1
             summary.rejections.append((row.person_id, result.code))
     summary.sent += len(outcome_rows)
-    if outcome_rows:
-        session.execute(
-            update(ops)
-            .where(ops.c.id == bindparam("oid"))
-            .values(
-                status=bindparam("st"),
-                attempts=bindparam("n"),
-                error_code=bindparam("code"),
-                error=bindparam("err"),
-                done_at=now,
-            ),
-            outcome_rows,
-        )
-    same_generation = (subs.c.person_id == bindparam("p"), subs.c.generation == bindparam("g"))
-    if adopt:
-        # One statement: keep the reference (even when the person left meanwhile, for the
-        # unsubscribe) and activate what was pending.
-        pending = subs.c.status == PENDING
-        session.execute(
-            update(subs)
-            .where(*same_generation)
-            .values(
-                authority_ref=bindparam("ref"),
-                updated_at=now,
-                status=case((pending, ACTIVE), else_=subs.c.status),
-                error=case((pending, None), else_=subs.c.error),
-            ),
-            adopt,
-        )
-    transitions: tuple[tuple[list[dict[str, Any]], str, str, dict[str, Any]], ...] = (
-        (fail, PENDING, FAILED, {"error": bindparam("err")}),
-        (end, ENDING, ENDED, {}),
+    # One statement per kind of change for the whole batch (see Rows).
+    dialect = dialect_of(session)
+    changes = (
+        (_OUTCOME, _record_outcomes, outcome_rows),
+        (_ADOPTED, _adopt_references, adopt),
+        (_FAILED, _fail_subscriptions, fail),
+        (_ENDED, _end_subscriptions, end),
     )
-    for rows, before, after, extra in transitions:
-        if rows:
-            session.execute(
-                update(subs)
-                .where(*same_generation, subs.c.status == before)
-                .values(status=after, updated_at=now, **extra),
-                rows,
-            )
+    for rows, statement, values in changes:
+        if values:
+            session.execute(statement(dialect), {"now": now, **rows.bind(dialect, values)})
     if outcome_rows:
         audit.record(
             session,
@@ -379,5 +343,91 @@ def _record(
             action="authority.batch",
             entity="authority_outbox",
             sent=len(outcome_rows),
-            rejected=sum(1 for r in outcome_rows if r["st"] == "rejected"),
+            rejected=sum(1 for r in outcome_rows if r[1] == "rejected"),
         )
+
+
+_OUTCOME = Rows(
+    "outcome", id=Integer(), status=String(), attempts=Integer(), code=String(), error=Text()
+)
+_ADOPTED = Rows("adopted", person_id=Integer(), generation=Integer(), ref=String())
+_FAILED = Rows("failed", person_id=Integer(), generation=Integer(), error=Text())
+_ENDED = Rows("ended", person_id=Integer(), generation=Integer())
+
+
+@functools.cache
+def _record_outcomes(dialect: str) -> Update:
+    ops = table(AuthorityOperation)
+    outcome = _OUTCOME.table(dialect)
+    return (
+        update(ops)
+        .where(ops.c.id == outcome.c.id)
+        .values(
+            status=outcome.c.status,
+            attempts=outcome.c.attempts,
+            error_code=outcome.c.code,
+            error=outcome.c.error,
+            done_at=bindparam("now", type_=ops.c.done_at.type),
+        )
+    )
+
+
+@functools.cache
+def _adopt_references(dialect: str) -> Update:
+    subs = table(Subscription)
+    adopted = _ADOPTED.table(dialect)
+    # Keep the reference (even when the person left meanwhile, for the unsubscribe) and
+    # activate what was pending.
+    pending = subs.c.status == PENDING
+    return (
+        update(subs)
+        .where(subs.c.person_id == adopted.c.person_id, subs.c.generation == adopted.c.generation)
+        .values(
+            authority_ref=adopted.c.ref,
+            updated_at=bindparam("now", type_=subs.c.updated_at.type),
+            status=case((pending, ACTIVE), else_=subs.c.status),
+            error=case((pending, None), else_=subs.c.error),
+        )
+    )
+
+
+# The status each change expects goes into the SET clause rather than the WHERE clause:
+# with it in the WHERE clause SQLite's planner walks the status index and scans the batch's
+# rows for each subscription of that status, which is every pending one on a first load.
+
+
+@functools.cache
+def _fail_subscriptions(dialect: str) -> Update:
+    subs = table(Subscription)
+    failed = _FAILED.table(dialect)
+    pending = subs.c.status == PENDING
+    return (
+        update(subs)
+        .where(subs.c.person_id == failed.c.person_id, subs.c.generation == failed.c.generation)
+        .values(
+            status=case((pending, FAILED), else_=subs.c.status),
+            error=case((pending, failed.c.error), else_=subs.c.error),
+            updated_at=case(
+                (pending, bindparam("now", type_=subs.c.updated_at.type)),
+                else_=subs.c.updated_at,
+            ),
+        )
+    )
+
+
+@functools.cache
+def _end_subscriptions(dialect: str) -> Update:
+    subs = table(Subscription)
+    ended = _ENDED.table(dialect)
+    ending = subs.c.status == ENDING
+    return (
+        update(subs)
+        .where(subs.c.person_id == ended.c.person_id, subs.c.generation == ended.c.generation)
+        .values(
+            status=case((ending, ENDED), else_=subs.c.status),
+            updated_at=case(
+                (ending, bindparam("now", type_=subs.c.updated_at.type)),
+                else_=subs.c.updated_at,
+            ),
+        )
+    )

@@ -7,14 +7,26 @@ they cause are committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Insert, Update
 
-from vogscreen.database import chunks, insert_ignore
+from vogscreen.database import Rows, chunks, dialect_of, insert_ignore_from
 from vogscreen.models import AuthorityOperation, Employment, Subscription, table
 from vogscreen.plan import (
     ENDED,
@@ -53,6 +65,11 @@ class SubscriptionChanges:
             "cancelled": self.cancelled,
             "closed": self.closed,
         }
+
+
+_PEOPLE = Rows("people", person_id=Integer(), generation=Integer())
+_CANCELLED = Rows("cancelled", id=Integer())
+_QUEUED = Rows("queued", person_id=Integer(), generation=Integer(), key=String())
 
 
 def load_states(session: Session, person_ids: Collection[int]) -> list[PersonState]:
@@ -99,6 +116,7 @@ def carry_out(
     session: Session, actions: Sequence[SubscriptionAction], now: dt.datetime
 ) -> SubscriptionChanges:
     changes = SubscriptionChanges()
+    dialect = dialect_of(session)
     subscribe = [action for action in actions if action.kind == "subscribe"]
     unsubscribe = [action for action in actions if action.kind == "unsubscribe"]
     cancel = [action for action in actions if action.kind == "cancel"]
@@ -107,75 +125,93 @@ def carry_out(
         first_time = [a for a in subscribe if a.generation == 1]
         again = [a for a in subscribe if a.generation > 1]
         if first_time:
-            insert_ignore(
-                session,
-                table(Subscription),
-                [
-                    {
-                        "person_id": a.person_id,
-                        "status": PENDING,
-                        "generation": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for a in first_time
-                ],
-                "person_id",
+            session.execute(
+                _subscribe_first_time(dialect),
+                {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
             )
         if again:
-            _set_subscriptions(
-                session,
-                [{"p": a.person_id, "g": a.generation, "s": PENDING} for a in again],
-                now,
-                ref=None,
-            )
+            _set_subscriptions(session, again, PENDING, now, forget_ref=True)
         changes.subscribe = len(subscribe)
         changes.subscribed_people = [a.person_id for a in subscribe]
     if unsubscribe:
-        _set_subscriptions(
-            session,
-            [{"p": a.person_id, "g": a.generation, "s": ENDING} for a in unsubscribe],
-            now,
-        )
+        _set_subscriptions(session, unsubscribe, ENDING, now)
         changes.unsubscribe = len(unsubscribe)
     _queue(session, "subscribe", subscribe, now)
     _queue(session, "unsubscribe", unsubscribe, now)
     if cancel:
-        operations = table(AuthorityOperation)
         session.execute(
-            update(operations)
-            .where(operations.c.id == bindparam("oid"), operations.c.attempts == 0)
-            .values(status="cancelled", done_at=now),
-            [{"oid": a.outbox_id} for a in cancel],
+            _cancel(dialect),
+            {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
         )
         changes.cancelled = len(cancel)
     if cancel or close:
-        _set_subscriptions(
-            session,
-            [{"p": a.person_id, "g": a.generation, "s": ENDED} for a in [*cancel, *close]],
-            now,
-        )
+        _set_subscriptions(session, [*cancel, *close], ENDED, now)
         changes.closed = len(close)
     return changes
 
 
-def _set_subscriptions(
-    session: Session, rows: list[dict[str, Any]], now: dt.datetime, **extra: Any
-) -> None:
-    values: dict[str, Any] = {
-        "status": bindparam("s"),
-        "generation": bindparam("g"),
-        "updated_at": now,
-    }
-    if "ref" in extra:
-        values["authority_ref"] = extra["ref"]
-        values["error"] = None
-    session.execute(
-        update(table(Subscription))
-        .where(table(Subscription).c.person_id == bindparam("p"))
-        .values(values),
-        rows,
+@functools.cache
+def _subscribe_first_time(dialect: str) -> Insert:
+    subs = table(Subscription)
+    people = _PEOPLE.table(dialect)
+    now = bindparam("now", type_=subs.c.created_at.type)
+    return insert_ignore_from(
+        dialect,
+        subs,
+        select(
+            people.c.person_id,
+            literal(PENDING, subs.c.status.type).label("status"),
+            people.c.generation,
+            now.label("created_at"),
+            now.label("updated_at"),
+        ),
+        "person_id",
     )
+
+
+@functools.cache
+def _cancel(dialect: str) -> Update:
+    ops = table(AuthorityOperation)
+    cancelled = _CANCELLED.table(dialect)
+    return (
+        update(ops)
+        .where(ops.c.id == cancelled.c.id, ops.c.attempts == 0)
+        .values(status="cancelled", done_at=bindparam("now", type_=ops.c.done_at.type))
+    )
+
+
+def _set_subscriptions(
+    session: Session,
+    actions: Sequence[SubscriptionAction],
+    status: str,
+    now: dt.datetime,
+    *,
+    forget_ref: bool = False,
+) -> None:
+    dialect = dialect_of(session)
+    session.execute(
+        _set_subscriptions_statement(dialect, forget_ref),
+        {
+            "to": status,
+            "now": now,
+            **_PEOPLE.bind(dialect, [(a.person_id, a.generation) for a in actions]),
+        },
+    )
+
+
+@functools.cache
+def _set_subscriptions_statement(dialect: str, forget_ref: bool) -> Update:
+    subs = table(Subscription)
+    people = _PEOPLE.table(dialect)
+    values: dict[str, Any] = {
+        "status": bindparam("to", type_=subs.c.status.type),
+        "generation": people.c.generation,
+        "updated_at": bindparam("now", type_=subs.c.updated_at.type),
+    }
+    if forget_ref:
+        values["authority_ref"] = None
+        values["error"] = None
+    return update(subs).where(subs.c.person_id == people.c.person_id).values(values)
 
 
 def _queue(
@@ -183,21 +219,32 @@ def _queue(
 ) -> None:
     if not actions:
         return
-    insert_ignore(
-        session,
-        table(AuthorityOperation),
-        [
-            {
-                "person_id": a.person_id,
-                "operation": operation,
-                "generation": a.generation,
-                "idempotency_key": idempotency_key(operation, a.person_id, a.generation),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for a in actions
-        ],
+    dialect = dialect_of(session)
+    rows = [
+        (a.person_id, a.generation, idempotency_key(operation, a.person_id, a.generation))
+        for a in actions
+    ]
+    session.execute(
+        _queue_statement(dialect), {"op": operation, "now": now, **_QUEUED.bind(dialect, rows)}
+    )
+
+
+@functools.cache
+def _queue_statement(dialect: str) -> Insert:
+    ops = table(AuthorityOperation)
+    queued = _QUEUED.table(dialect)
+    return insert_ignore_from(
+        dialect,
+        ops,
+        select(
+            queued.c.person_id,
+            bindparam("op", type_=ops.c.operation.type).label("operation"),
+            queued.c.generation,
+            queued.c.key.label("idempotency_key"),
+            literal("pending", ops.c.status.type).label("status"),
+            literal(0, Integer()).label("attempts"),
+            bindparam("now", type_=ops.c.created_at.type).label("created_at"),
+        ),
         "idempotency_key",
     )
 
