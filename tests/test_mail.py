@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from email.message import EmailMessage
 
 import pytest
 
 from tests.smtp_server import smtp_server
 from vogscreen.exceptions import ConfigurationError
-from vogscreen.mail import DeliveryError, Letter, SmtpConfig, SmtpMailer, TemplateSet
+from vogscreen.mail import (
+    SUBJECTS,
+    DeliveryError,
+    Letter,
+    OutgoingMessage,
+    SmtpConfig,
+    SmtpMailer,
+    TemplateSet,
+    dutch_date,
+)
 from vogscreen.settings import load_settings
 
 
@@ -47,7 +58,7 @@ def test_smtp_urls_are_read_with_their_tls_mode_and_credentials() -> None:
         config("smtp://mail.example.nl?starttls=maybe")
 
 
-def message() -> EmailMessage:
+def message() -> OutgoingMessage:
     letter = Letter(
         "hit",
         "Stichting X",
@@ -82,3 +93,71 @@ def test_opportunistic_starttls_delivers_in_the_clear_to_a_server_without_tls() 
     assert len(inbox.messages) == 1
     assert inbox.messages[0]["Reply-To"] == "hr@x.nl"
     assert "1 augustus 2026" in inbox.messages[0].as_string()
+
+
+def reference(letter: Letter, recipients: list[str]) -> EmailMessage:
+    """The same message built field by field with the email package, as a receiver reads it."""
+    environment = TemplateSet().environment
+    values = {
+        "board_name": letter.board_name,
+        "person_name": letter.person_name,
+        "personeelsnummer": letter.personeelsnummer,
+        "reference": letter.reference,
+        "deadline": dutch_date(letter.deadline),
+        "opened": dutch_date(letter.opened),
+    }
+    built = EmailMessage()
+    built["Subject"] = SUBJECTS[letter.kind].format(
+        personeelsnummer=letter.personeelsnummer or "onbekend", reference=letter.reference
+    )
+    built["From"] = "vogscreen <v@x.nl>"
+    built["To"] = ", ".join(recipients)
+    built["Message-ID"] = "<hit.7.3@vogscreen.invalid>"
+    built.set_content(environment.get_template(f"{letter.kind}.txt").render(values))
+    built.add_alternative(
+        environment.get_template(f"{letter.kind}.html").render(values), subtype="html"
+    )
+    wire = built.as_bytes(policy=email.policy.SMTP)
+    received = email.message_from_bytes(wire, policy=email.policy.default)
+    assert isinstance(received, EmailMessage)
+    return received
+
+
+@pytest.mark.parametrize("kind", ["hit", "reminder"])
+@pytest.mark.parametrize(
+    ("board", "name", "number"),
+    [
+        ("Stichting Noorderlicht", "J. de Vries", "P1"),
+        ('Stichting <Zuid> & "Oost"', "Ünal Öztürk-Çelik", "Pé-" + "7" * 70),
+        ("Vereniging Zuiderzon", "(onbekend)", None),
+    ],
+)
+def test_a_composed_message_reads_back_as_the_email_package_would_build_it(
+    kind: str, board: str, name: str, number: str | None
+) -> None:
+    letter = Letter(
+        kind, board, name, number, "VS-10001-000007", dt.date(2026, 8, 1), dt.date(2026, 6, 1)
+    )
+    recipients = ["hr@x.nl", "po@x.nl"]
+    composed = TemplateSet().compose(
+        letter,
+        sender="vogscreen <v@x.nl>",
+        recipients=recipients,
+        message_id="<hit.7.3@vogscreen.invalid>",
+        reply_to=None,
+        now=dt.datetime(2026, 6, 1, 12, 30, tzinfo=dt.UTC),
+    )
+    assert (composed.sender, composed.recipients) == ("v@x.nl", ("hr@x.nl", "po@x.nl"))
+    assert composed.data.isascii() and b"\r\n" in composed.data
+    assert all(len(line) <= 78 for line in composed.data.split(b"\r\n"))
+    parsed, expected = composed.as_email(), reference(letter, recipients)
+    for header in ("Subject", "From", "To", "Message-ID"):
+        assert str(parsed[header]) == str(expected[header])
+    assert parsed["Date"].datetime == dt.datetime(2026, 6, 1, 12, 30, tzinfo=dt.UTC)
+    assert parsed["Content-Language"] == "nl" and "Reply-To" not in parsed
+    assert parsed.get_content_type() == "multipart/alternative"
+    for subtype in ("plain", "html"):
+        part, wanted = parsed.get_body((subtype,)), expected.get_body((subtype,))
+        assert part is not None and wanted is not None
+        assert part.get_content() == wanted.get_content()
+        assert part.get_content_charset() == "utf-8"

@@ -33,3 +33,12 @@ def record(
             details=details,
         )
     )
+
+
+def record_many(
+    session: Session, at: dt.datetime, events: list[dict[str, Any]], actor: str = "vogscreen"
+) -> None:
+    """:func:`record` for many events at once (``action``, ``entity``, ``entity_id``,
+    ``board_id`` and ``details`` each): one statement."""
+    if events:
+        session.execute(insert(AuditEvent), [{"at": at, "actor": actor, **e} for e in events])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
@@ -43,66 +43,96 @@ def message_id(dedup_key: str) -> str:
 def queue_notification(
     session: Session, *, case_id: int, board_id: int, kind: str, dedup_key: str, now: dt.datetime
 ) -> None:
+    _queue_notifications(
+        session,
+        [{"case_id": case_id, "board_id": board_id, "kind": kind, "dedup_key": dedup_key}],
+        now,
+    )
+
+
+def _queue_notifications(
+    session: Session, notifications: list[dict[str, Any]], now: dt.datetime
+) -> None:
+    """Queue many notifications; one already queued under its dedup key is left alone."""
     insert_ignore(
         session,
         table(Notification),
         [
             {
-                "dedup_key": dedup_key,
-                "kind": kind,
-                "case_id": case_id,
-                "board_id": board_id,
+                **notification,
                 "status": "pending",
                 "attempts": 0,
-                "message_id": message_id(dedup_key),
+                "message_id": message_id(notification["dedup_key"]),
                 "created_at": now,
             }
+            for notification in notifications
         ],
         "dedup_key",
     )
 
 
-def open_cases_for_hit(
-    app: App, session: Session, hit: Hit, employments: Sequence[tuple[Employment, Board]]
-) -> int:
-    now = app.now()
-    opened = 0
-    for employment, board in employments:
-        exists = session.scalar(
-            select(Case.id).where(Case.hit_id == hit.id, Case.board_id == board.id)
-        )
-        if exists is not None:
-            continue
-        case = Case(
-            reference=case_reference(board.number, hit.id),
-            hit_id=hit.id,
-            board_id=board.id,
-            employment_id=employment.id,
-            status=OPEN,
-            opened_at=now,
-            deadline=(now + dt.timedelta(weeks=board.followup_weeks)).date(),
-        )
-        session.add(case)
-        session.flush()
-        queue_notification(
-            session,
-            case_id=case.id,
-            board_id=board.id,
-            kind="hit",
-            dedup_key=f"hit:{hit.id}:{board.id}",
-            now=now,
-        )
-        audit.record(
-            session,
-            at=now,
-            actor="vogscreen",
-            action="case.opened",
-            entity="case",
-            entity_id=case.reference,
-            board_id=board.id,
-        )
-        opened += 1
-    return opened
+@dataclass(frozen=True)
+class Opening:
+    """A case to open: a hit at a board with a current employment of the person."""
+
+    hit_id: int
+    board_id: int
+    board_number: str
+    employment_id: int
+    followup_weeks: int
+
+
+def open_cases(session: Session, openings: Sequence[Opening], now: dt.datetime) -> int:
+    """Open a case per opening with its notification and audit record, in bulk.
+
+    The hits are new (stored in this transaction), so none of these cases exists yet.
+    """
+    if not openings:
+        return 0
+    cases = table(Case)
+    opened = session.execute(
+        insert(cases).returning(cases.c.id, cases.c.board_id, cases.c.hit_id, cases.c.reference),
+        [
+            {
+                "reference": case_reference(opening.board_number, opening.hit_id),
+                "hit_id": opening.hit_id,
+                "board_id": opening.board_id,
+                "employment_id": opening.employment_id,
+                "status": OPEN,
+                "opened_at": now,
+                "deadline": (now + dt.timedelta(weeks=opening.followup_weeks)).date(),
+            }
+            for opening in openings
+        ],
+    ).all()
+    _queue_notifications(
+        session,
+        [
+            {
+                "case_id": case.id,
+                "board_id": case.board_id,
+                "kind": "hit",
+                "dedup_key": f"hit:{case.hit_id}:{case.board_id}",
+            }
+            for case in opened
+        ],
+        now,
+    )
+    audit.record_many(
+        session,
+        now,
+        [
+            {
+                "action": "case.opened",
+                "entity": "case",
+                "entity_id": case.reference,
+                "board_id": case.board_id,
+                "details": {},
+            }
+            for case in opened
+        ],
+    )
+    return len(opened)
 
 
 def _close(

@@ -10,6 +10,7 @@ more is kept as *unrouted* and shown to operators.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 from vogscreen import audit
 from vogscreen.authority import HitInfo, ScreeningAuthority
 from vogscreen.bootstrap import App
-from vogscreen.cases import open_cases_for_hit
-from vogscreen.database import insert_ignore, transaction
+from vogscreen.cases import Opening, open_cases
+from vogscreen.database import chunks, insert_ignore, transaction
 from vogscreen.models import Board, Cursor, Employment, Hit, Subscription, table
 from vogscreen.outbox import RetryPolicy, default_retry_policy
 
@@ -79,24 +80,29 @@ def poll(
 def _store_page(
     app: App, session: Session, items: tuple[HitInfo, ...], summary: PollSummary
 ) -> None:
+    """Store a page's new hits and route them, in a few statements for the whole page."""
     summary.received += len(items)
     if not items:
         return
     now = app.now()
     ids = [item.hit_id for item in items]
     known = set(session.scalars(select(Hit.authority_hit_id).where(Hit.authority_hit_id.in_(ids))))
-    fresh = [item for item in items if item.hit_id not in known]
+    # Keyed by hit id: the same hit twice in a page is stored once.
+    fresh = {item.hit_id: item for item in items if item.hit_id not in known}
     if not fresh:
         return
-    refs = {item.subscription_ref for item in fresh}
-    people = dict(
+    refs = {item.subscription_ref for item in fresh.values()}
+    people: dict[str | None, int] = dict(
         session.execute(
             select(Subscription.authority_ref, Subscription.person_id).where(
                 Subscription.authority_ref.in_(refs)
             )
         ).all()
     )
-    insert_ignore(
+    employers = _employers(session, set(people.values()))
+    # Only the hits this transaction stored: a poller running beside this one may have
+    # stored some of them first, and those are its to route.
+    stored = insert_ignore(
         session,
         table(Hit),
         [
@@ -106,49 +112,75 @@ def _store_page(
                 "person_id": people.get(item.subscription_ref),
                 "raised_at": item.raised_at,
                 "received_at": now,
-                "routed": False,
+                # Routed means: some board employs the person (so the hit opens cases).
+                "routed": people.get(item.subscription_ref) in employers,
             }
-            for item in fresh
+            for item in fresh.values()
         ],
         "authority_hit_id",
+        returning="id",
     )
-    summary.new += len(fresh)
-    for hit in session.scalars(
-        select(Hit).where(Hit.authority_hit_id.in_([item.hit_id for item in fresh]))
-    ):
-        opened = route(app, session, hit)
-        summary.cases += opened
-        if opened:
-            summary.routed += 1
-        else:
-            summary.unrouted += 1
+    summary.new += len(stored)
+    openings: list[Opening] = []
+    routed: list[dict[str, Any]] = []
+    for item in fresh.values():  # in the authority's order
+        hit_id = stored.get(item.hit_id)
+        if hit_id is None:
+            continue
+        person = people.get(item.subscription_ref)
+        if person is None:
+            log.warning("hit.unrouted", hit=hit_id, reason="unknown subscription")
+            continue
+        boards = employers.get(person, [])
+        if not boards:
+            log.warning("hit.unrouted", hit=hit_id, reason="no current employment")
+            continue
+        openings += [
+            Opening(hit_id, board.board_id, board.number, board.employment_id, board.weeks)
+            for board in boards
+        ]
+        routed.append(
+            {
+                "action": "hit.routed",
+                "entity": "hit",
+                "entity_id": str(hit_id),
+                "board_id": None,
+                "details": {"boards": len(boards)},
+            }
+        )
+    summary.routed += len(routed)
+    summary.unrouted += len(stored) - len(routed)
+    summary.cases += open_cases(session, openings, now)
+    audit.record_many(session, now, routed)
 
 
-def route(app: App, session: Session, hit: Hit) -> int:
-    """Open a case and queue a notification for each board employing the person."""
-    if hit.person_id is None:
-        log.warning("hit.unrouted", hit=hit.id, reason="unknown subscription")
-        return 0
-    employments = session.execute(
-        select(Employment, Board)
-        .join(Board, Board.id == Employment.board_id)
-        .where(Employment.person_id == hit.person_id, Employment.ended_at.is_(None))
-    ).all()
-    if not employments:
-        log.warning("hit.unrouted", hit=hit.id, reason="no current employment")
-        return 0
-    opened = open_cases_for_hit(app, session, hit, [(e, b) for e, b in employments])
-    hit.routed = True
-    audit.record(
-        session,
-        at=app.now(),
-        actor="vogscreen",
-        action="hit.routed",
-        entity="hit",
-        entity_id=hit.id,
-        boards=len(employments),
-    )
-    return opened
+@dataclass(frozen=True)
+class _Employer:
+    employment_id: int
+    board_id: int
+    number: str
+    weeks: int
+
+
+def _employers(session: Session, persons: set[int]) -> dict[int, list[_Employer]]:
+    """The boards with a current employment of each person, in board order."""
+    employers: dict[int, list[_Employer]] = defaultdict(list)
+    for chunk in chunks(sorted(persons)):
+        rows = session.execute(
+            select(
+                Employment.person_id,
+                Employment.id,
+                Board.id,
+                Board.number,
+                Board.followup_weeks,
+            )
+            .join(Board, Board.id == Employment.board_id)
+            .where(Employment.person_id.in_(chunk), Employment.ended_at.is_(None))
+            .order_by(Employment.person_id, Board.id)
+        )
+        for person, employment, board, number, weeks in rows:
+            employers[person].append(_Employer(employment, board, number, weeks))
+    return employers
 
 
 def list_hits(app: App, *, unrouted: bool = False) -> list[dict[str, Any]]:

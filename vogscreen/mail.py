@@ -8,19 +8,23 @@ are written to the Maildir at ``VOGSCREEN_MAILDIR``.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import datetime as dt
+import email.policy
+import functools
 import mailbox
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.parser import BytesParser
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from vogscreen.exceptions import ConfigurationError
 from vogscreen.settings import Settings
@@ -62,7 +66,77 @@ class Letter:
     opened: dt.date
 
 
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A composed message: its SMTP envelope and the message itself, ready to send.
+
+    ``data`` is the whole RFC 5322 message with CRLF line ends. ``international`` says an
+    address is not ASCII, so delivery needs SMTPUTF8.
+    """
+
+    sender: str
+    recipients: tuple[str, ...]
+    message_id: str
+    data: bytes
+    international: bool = False
+
+    def as_email(self) -> EmailMessage:
+        parsed = BytesParser(policy=email.policy.default).parsebytes(self.data)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+# Stand-ins for the two bodies while the email package builds the MIME structure once.
+_TEXT_SLOT = "vogscreen-text-body"
+_HTML_SLOT = "vogscreen-html-body"
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A message's MIME headers and the bytes around its two quoted-printable bodies."""
+
+    head: bytes
+    before_text: bytes
+    between: bytes
+    after_html: bytes
+
+
+def _skeleton() -> _Skeleton:
+    message = EmailMessage()
+    message.set_content(_TEXT_SLOT, cte="quoted-printable")
+    message.add_alternative(_HTML_SLOT, subtype="html", cte="quoted-printable")
+    # Set after the parts exist: making a multipart moves Content-* headers into them.
+    message["Content-Language"] = "nl"
+    head, body = message.as_bytes(policy=email.policy.SMTP).split(b"\r\n\r\n", 1)
+    before_text, rest = body.split(_TEXT_SLOT.encode() + b"\r\n", 1)
+    between, after_html = rest.split(_HTML_SLOT.encode() + b"\r\n", 1)
+    return _Skeleton(head + b"\r\n\r\n", before_text, between, after_html)
+
+
+def _quoted_printable(text: str) -> bytes:
+    # Quoted-printable never writes "==" (a literal "=" becomes "=3D"), so no body can
+    # contain the skeleton's boundary ("===============<digits>==").
+    lines = text.encode("utf-8").splitlines()
+    return binascii.b2a_qp(b"\r\n".join(lines) + b"\r\n", istext=True)
+
+
+def _plain_header(name: str, value: str) -> bytes:
+    """A header whose value we make ourselves and know to be short, single-line ASCII."""
+    if not value.isascii() or not value.isprintable() or len(value) > 200:
+        raise ValueError(f"{name} must be short printable ASCII")
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
 class TemplateSet:
+    """Renders letters as messages.
+
+    The email package's header and MIME handling cost more than the rest of sending
+    together, so it is used once per message shape: the MIME structure around the two
+    bodies is built once, and headers that repeat (sender, a board's recipients) are
+    folded once. Per message only the subject, the Message-ID, the date and the two
+    rendered bodies are encoded.
+    """
+
     def __init__(self) -> None:
         self.environment = Environment(
             loader=PackageLoader("vogscreen", "templates"),
@@ -70,6 +144,10 @@ class TemplateSet:
             undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
+        self._templates: dict[str, tuple[Template, Template]] = {}
+        self._skeleton: _Skeleton | None = None
+        self._headers: dict[tuple[str, str], bytes] = {}
+        self._senders: dict[str, str] = {}
 
     def compose(
         self,
@@ -80,7 +158,7 @@ class TemplateSet:
         message_id: str,
         reply_to: str | None,
         now: dt.datetime,
-    ) -> EmailMessage:
+    ) -> OutgoingMessage:
         values = {
             "board_name": letter.board_name,
             "person_name": letter.person_name,
@@ -89,23 +167,74 @@ class TemplateSet:
             "deadline": dutch_date(letter.deadline),
             "opened": dutch_date(letter.opened),
         }
-        message = EmailMessage()
-        message["Subject"] = SUBJECTS[letter.kind].format(
+        text, html = self._templates_of(letter.kind)
+        skeleton = self._skeleton or self._build_skeleton()
+        subject = SUBJECTS[letter.kind].format(
             personeelsnummer=letter.personeelsnummer or "onbekend", reference=letter.reference
         )
-        message["From"] = sender
-        message["To"] = ", ".join(recipients)
-        if reply_to:
-            message["Reply-To"] = reply_to
-        message["Message-ID"] = message_id
-        message["Date"] = format_datetime(now)
-        message.set_content(self.environment.get_template(f"{letter.kind}.txt").render(values))
-        message.add_alternative(
-            self.environment.get_template(f"{letter.kind}.html").render(values), subtype="html"
+        to = ", ".join(recipients)
+        international = not all(address.isascii() for address in (sender, *recipients))
+        data = b"".join(
+            (
+                _folded("Subject", subject, email.policy.SMTP),
+                self._repeated("From", sender),
+                self._repeated("To", to),
+                self._repeated("Reply-To", reply_to) if reply_to else b"",
+                _plain_header("Message-ID", message_id),
+                _plain_header("Date", format_datetime(now)),
+                skeleton.head,
+                skeleton.before_text,
+                _quoted_printable(text.render(values)),
+                skeleton.between,
+                _quoted_printable(html.render(values)),
+                skeleton.after_html,
+            )
         )
-        # Set after the parts exist: making a multipart moves Content-* headers into them.
-        message["Content-Language"] = "nl"
-        return message
+        return OutgoingMessage(
+            sender=self._envelope_sender(sender),
+            recipients=tuple(recipients),
+            message_id=message_id,
+            data=data,
+            international=international,
+        )
+
+    def _templates_of(self, kind: str) -> tuple[Template, Template]:
+        # Kept here rather than asked of the environment per message, which checks the
+        # template files for changes every time.
+        pair = self._templates.get(kind)
+        if pair is None:
+            get = self.environment.get_template
+            pair = self._templates[kind] = (get(f"{kind}.txt"), get(f"{kind}.html"))
+        return pair
+
+    def _build_skeleton(self) -> _Skeleton:
+        self._skeleton = _skeleton()
+        return self._skeleton
+
+    def _repeated(self, name: str, value: str) -> bytes:
+        folded = self._headers.get((name, value))
+        if folded is None:
+            policy = email.policy.SMTP if value.isascii() else email.policy.SMTPUTF8
+            folded = self._headers[name, value] = _folded(name, value, policy)
+        return folded
+
+    def _envelope_sender(self, sender: str) -> str:
+        address = self._senders.get(sender)
+        if address is None:
+            address = self._senders[sender] = getaddresses([sender])[0][1]
+        return address
+
+
+def _folded(name: str, value: str, policy: email.policy.EmailPolicy[EmailMessage]) -> bytes:
+    """One header as the email package writes it: encoded words where needed, folded."""
+    header = policy.header_factory(name, value)
+    return str(header.fold(policy=policy)).encode("utf-8" if policy.utf8 else "ascii")
+
+
+@functools.cache
+def default_templates() -> TemplateSet:
+    """The process's template set: templates parsed and structures built only once."""
+    return TemplateSet()
 
 
 class DeliveryError(Exception):
@@ -124,7 +253,7 @@ class Mailer(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def send(self, message: EmailMessage) -> list[str]:
+    def send(self, message: OutgoingMessage) -> list[str]:
         """Deliver; return the recipients the server refused (the rest accepted it)."""
         ...
 
@@ -145,8 +274,9 @@ class MaildirMailer:
     def __exit__(self, *exc: object) -> None:
         self.box.close()
 
-    def send(self, message: EmailMessage) -> list[str]:
-        self.box.add(message)
+    def send(self, message: OutgoingMessage) -> list[str]:
+        # A file in a Maildir has the local line ends.
+        self.box.add(message.data.replace(b"\r\n", b"\n"))
         return []
 
     def describe(self) -> str:
@@ -226,11 +356,21 @@ class SmtpMailer:
             ) from None
         return connection
 
-    def send(self, message: EmailMessage) -> list[str]:
+    def send(self, message: OutgoingMessage) -> list[str]:
         if self.connection is None:
             self.connection = self._connect()
+        options: tuple[str, ...] = ()
+        if message.international:
+            if not self.connection.has_extn("smtputf8"):
+                raise DeliveryError(
+                    "an address is not ASCII and the SMTP server does not offer SMTPUTF8",
+                    permanent=True,
+                )
+            options = ("SMTPUTF8", "BODY=8BITMIME")
         try:
-            refused = self.connection.send_message(message)
+            refused = self.connection.sendmail(
+                message.sender, list(message.recipients), message.data, mail_options=options
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise DeliveryError(
