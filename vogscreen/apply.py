@@ -9,17 +9,19 @@ for the board's unchanged staff), never one ORM round trip per row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Insert
 
 from vogscreen import audit, snapshot
 from vogscreen.cases import OPEN, close_by_staff_list
-from vogscreen.database import chunks, select_in
+from vogscreen.database import Rows, chunks, dialect_of, select_in
 from vogscreen.intake.service import current_and_lapsed, preview_counts
 from vogscreen.models import (
     Board,
@@ -213,21 +215,18 @@ def apply_board(
             ),
             [{"eid": ended_rows[row.person], **_term_params(row.terms)} for row in restart],
         )
-    fresh = [row for row in diff.start if row.person not in ended_rows]
+    fresh = [(row.person,) for row in diff.start if row.person not in ended_rows]
     if fresh:
+        # Copied from the list's rows by the database (a first load starts a whole board).
+        dialect = dialect_of(session)
         session.execute(
-            insert(table(Employment)),
-            [
-                {
-                    "board_id": board.id,
-                    "person_id": row.person,
-                    **{name: getattr(row.terms, name) for name in TERM_COLUMNS},
-                    "first_staff_list_id": latest.id,
-                    "last_staff_list_id": latest.id,
-                    "started_at": now,
-                }
-                for row in fresh
-            ],
+            _start_employments(dialect),
+            {
+                "board": board.id,
+                "list": latest.id,
+                "now": now,
+                **_STARTING.bind(dialect, fresh),
+            },
         )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
@@ -301,12 +300,16 @@ def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) ->
     staff_list.decided_by = actor
 
 
+_NAME_COLUMNS = slice(1 + len(TERM_COLUMNS), 1 + len(TERM_COLUMNS) + len(_NAMES))
+_PERSON_NAME_COLUMNS = slice(_NAME_COLUMNS.stop, _NAME_COLUMNS.stop + len(_NAMES))
+
+
 def _update_names(session: Session, rows: Sequence[Any]) -> None:
     """Keep each person's name as the newest applied list spells it."""
     changed = [
-        {"pid": r.person_id, **{"v_" + n: getattr(r, n) for n in _NAMES}}
+        {"pid": r.person_id, **{"v_" + n: v for n, v in zip(_NAMES, r[_NAME_COLUMNS], strict=True)}}
         for r in rows
-        if any(getattr(r, n) != getattr(r, "p_" + n) for n in _NAMES)
+        if r[_NAME_COLUMNS] != r[_PERSON_NAME_COLUMNS]
     ]
     if changed:
         session.execute(
@@ -315,6 +318,43 @@ def _update_names(session: Session, rows: Sequence[Any]) -> None:
             .values({n: bindparam("v_" + n) for n in _NAMES}),
             changed,
         )
+
+
+_STARTING = Rows("starting", person_id=Integer())
+
+
+@functools.cache
+def _start_employments(dialect: str) -> Insert:
+    """Employments for the ``starting`` people, with their terms from the list's rows."""
+    rows, employments = table(StaffListRow), table(Employment)
+    starting = _STARTING.table(dialect)
+    list_id = bindparam("list", type_=Integer())
+    board_id = bindparam("board", type_=Integer())
+    terms = [rows.c[name] for name in TERM_COLUMNS]
+    source = select(
+        board_id.label("board_id"),
+        rows.c.person_id,
+        *terms,
+        list_id.label("first_staff_list_id"),
+        list_id.label("last_staff_list_id"),
+        bindparam("now", type_=employments.c.started_at.type).label("started_at"),
+    ).where(
+        snapshot.members(list_id, board_id),
+        # IN, not a join: the database then looks the people up once, in a hash table
+        # or an index of its own, rather than scanning the batch for every row.
+        rows.c.person_id.in_(select(starting.c.person_id)),
+    )
+    return insert(employments).from_select(
+        [
+            "board_id",
+            "person_id",
+            *TERM_COLUMNS,
+            "first_staff_list_id",
+            "last_staff_list_id",
+            "started_at",
+        ],
+        source,
+    )
 
 
 def end_lapsed_employments(

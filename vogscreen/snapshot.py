@@ -35,8 +35,10 @@ from vogscreen.models import Board, StaffList, StaffListRow
 REJECTED = "rejected"  # a file refused as a whole is stored without rows
 
 
-def members(staff_list_id: int, board_id: int) -> ColumnElement[bool]:
-    """The condition that selects the rows of one list of the board."""
+def members(
+    staff_list_id: int | ColumnElement[int], board_id: int | ColumnElement[int]
+) -> ColumnElement[bool]:
+    """The condition that selects the rows of one list of the board (values or parameters)."""
     return and_(
         StaffListRow.board_id == board_id,
         StaffListRow.staff_list_id <= staff_list_id,

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, case, func, insert, select, update
+from sqlalchemy import Row, and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit, snapshot
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import chunks, insert_ignore, select_in, transaction
+from vogscreen.database import chunks, insert_ignore, insert_rows, select_in, transaction
 from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
@@ -532,29 +532,22 @@ def _store(
         )
         session.add(staff_list)
         session.flush()
-        if rows:
-            session.execute(
-                insert(table(StaffListRow)),
-                [
-                    {
-                        "board_id": board_id,
-                        "staff_list_id": staff_list.id,
-                        "fingerprint": intake.fingerprints[row.line],
-                        "person_id": person_ids[index],
-                        "surname": row.surname,
-                        "prefix": row.prefix,
-                        "initials": row.initials,
-                        "first_names": row.first_names,
-                        "personeelsnummer": row.personeelsnummer,
-                        "brin": row.brin,
-                        "function": row.function,
-                        "start_date": row.start_date,
-                        "end_date": row.end_date,
-                        "vog_date": row.vog_date,
-                    }
-                    for row, index in zip(rows, indexes, strict=True)
-                ],
-            )
+        # The row's own values, after who and where: StaffRow's fields from surname on.
+        insert_rows(
+            session,
+            table(StaffListRow),
+            ("board_id", "staff_list_id", "fingerprint", "person_id", *StaffRow._fields[3:]),
+            [
+                (
+                    board_id,
+                    staff_list.id,
+                    intake.fingerprints[row.line],
+                    person_ids[index],
+                    *row[3:],
+                )
+                for row, index in zip(rows, indexes, strict=True)
+            ],
+        )
         rows_table = table(StaffListRow)
         for chunk in chunks([row.id for row in intake.removed]):
             session.execute(
