@@ -172,16 +172,19 @@ def insert_rows(
         session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        (position, process)
+        for position, name in enumerate(columns)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
-    if any(processors):
-        rows = [
-            tuple(
-                value if value is None or process is None else process(value)
-                for value, process in zip(row, processors, strict=True)
-            )
-            for row in rows
-        ]
+    if processors:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for position, process in processors:
+                if values[position] is not None:
+                    values[position] = process(values[position])
+            converted.append(tuple(values))
+        rows = converted
     marks = ", ".join("?" * len(columns))
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows)

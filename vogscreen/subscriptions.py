@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import Insert, Update
 
 from vogscreen.database import Rows, chunks, dialect_of, insert_ignore_from
@@ -72,33 +73,36 @@ _CANCELLED = Rows("cancelled", id=Integer())
 _QUEUED = Rows("queued", person_id=Integer(), generation=Integer(), key=String())
 
 
+# Built once, with the ids as one expanding parameter: building an IN of thousands of
+# literal parameters per call cost more than running it.
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_EMPLOYED = (
+    select(Employment.person_id)
+    .where(Employment.person_id.in_(_IDS), Employment.ended_at.is_(None))
+    .distinct()
+)
+_STATES = select(Subscription.person_id, Subscription.status, Subscription.generation).where(
+    Subscription.person_id.in_(_IDS)
+)
+_UNSENT = select(AuthorityOperation.person_id, AuthorityOperation.id).where(
+    AuthorityOperation.person_id.in_(_IDS),
+    AuthorityOperation.operation == "subscribe",
+    AuthorityOperation.status == "pending",
+    AuthorityOperation.attempts == 0,
+)
+
+
 def load_states(session: Session, person_ids: Collection[int]) -> list[PersonState]:
     ids = sorted(set(person_ids))
     employed: set[int] = set()
     subscriptions: dict[int, tuple[str, int]] = {}
     unsent: dict[int, int] = {}
     for chunk in chunks(ids):
-        employed.update(
-            session.scalars(
-                select(Employment.person_id)
-                .where(Employment.person_id.in_(chunk), Employment.ended_at.is_(None))
-                .distinct()
-            )
-        )
-        for person_id, status, generation in session.execute(
-            select(Subscription.person_id, Subscription.status, Subscription.generation).where(
-                Subscription.person_id.in_(chunk)
-            )
-        ):
+        parameters = {"ids": list(chunk)}
+        employed.update(session.scalars(_EMPLOYED, parameters))
+        for person_id, status, generation in session.execute(_STATES, parameters):
             subscriptions[person_id] = (status, generation)
-        for person_id, outbox_id in session.execute(
-            select(AuthorityOperation.person_id, AuthorityOperation.id).where(
-                AuthorityOperation.person_id.in_(chunk),
-                AuthorityOperation.operation == "subscribe",
-                AuthorityOperation.status == "pending",
-                AuthorityOperation.attempts == 0,
-            )
-        ):
+        for person_id, outbox_id in session.execute(_UNSENT, parameters):
             unsent[person_id] = outbox_id
     return [
         PersonState(
