@@ -107,3 +107,9 @@ def test_a_row_shows_no_bsn_or_birth_date_when_printed() -> None:
     row = StaffRow(2, "123456782", dt.date(1980, 5, 17), "Jansen", personeelsnummer="P1")
     assert "123456782" not in repr(row) and "1980" not in repr(row) and "1980" not in str(row)
     assert "personeelsnummer='P1'" in repr(row) and "Jansen" in repr(row)
+
+
+def test_a_row_ends_with_the_terms_an_employment_is_compared_on() -> None:
+    from vogscreen.plan import TERM_COLUMNS
+
+    assert StaffRow._fields[7:] == TERM_COLUMNS

@@ -23,7 +23,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     select,
     true,
     type_coerce,
@@ -154,9 +153,15 @@ def select_in(
 
 
 def insert_rows(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unless_taken: str | None = None,
 ) -> None:
-    """Insert many rows given as tuples in the order of ``columns``.
+    """Insert many rows given as tuples in the order of ``columns``; with ``unless_taken``,
+    skip the rows whose value in that unique column is already there.
 
     On SQLite the rows go straight to the driver's ``executemany``, each value converted by
     its column type's own bind processor: the same SQL and values as a Core insert, without
@@ -169,7 +174,10 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        statement = pg_insert(table)
+        if unless_taken is not None:
+            statement = statement.on_conflict_do_nothing(index_elements=[unless_taken])
+        session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
         return
     processors = [
         (position, process)
@@ -186,9 +194,20 @@ def insert_rows(
             converted.append(tuple(values))
         rows = converted
     marks = ", ".join("?" * len(columns))
+    conflict = "" if unless_taken is None else f" ON CONFLICT ({unless_taken}) DO NOTHING"
     connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows)
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){conflict}", list(rows)
     )
+
+
+def ids_by(
+    session: Session, table: Table, key: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
+) -> dict[Any, int]:
+    """Insert the rows whose ``key`` is new; the id of every row's key, new or not."""
+    insert_rows(session, table, columns, rows, unless_taken=key)
+    position = list(columns).index(key)
+    query = select(table.c[key], table.c.id)
+    return dict(select_in(session, query, table.c[key], [row[position] for row in rows]))
 
 
 def insert_ignore(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from vogscreen import audit, snapshot
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import chunks, insert_ignore, insert_rows, select_in, transaction
+from vogscreen.database import chunks, ids_by, insert_rows, select_in, transaction
 from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
@@ -81,14 +81,8 @@ class UploadReport:
 
 
 def terms_of(row: StaffRow) -> Terms:
-    return Terms(
-        personeelsnummer=row.personeelsnummer,
-        brin=row.brin,
-        function=row.function,
-        start_date=row.start_date,
-        end_date=row.end_date,
-        vog_date=row.vog_date,
-    )
+    # A StaffRow ends with the Terms' fields, in their order (a test holds it to that).
+    return Terms(*row[7:])
 
 
 def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[Any]]:
@@ -479,6 +473,11 @@ def _reject(
     return report
 
 
+# A new person's columns: the blind index, the ciphertext, when, then StaffRow's fields from
+# birth_date to first_names.
+_PERSON_COLUMNS = ("bsn_index", "bsn_cipher", "created_at", *StaffRow._fields[2:7])
+
+
 def _store(
     app: App,
     board_id: int,
@@ -504,21 +503,13 @@ def _store(
                 "checked; hand this file in again"
             )
         new_persons = [
-            {
-                "bsn_index": index,
-                "bsn_cipher": cipher.encrypt(row.bsn),
-                "birth_date": row.birth_date,
-                "surname": row.surname,
-                "prefix": row.prefix,
-                "initials": row.initials,
-                "first_names": row.first_names,
-                "created_at": now,
-            }
+            (index, cipher.encrypt(row.bsn), now, *row[2:7])
             for row, index in zip(rows, indexes, strict=True)
             if index not in known
         ]
         person_ids = {index: row.id for index, row in known.items()}
-        person_ids.update(_insert_persons(session, new_persons))
+        # Someone may have stored one of these persons meanwhile: theirs is kept.
+        person_ids.update(ids_by(session, table(Person), "bsn_index", new_persons, _PERSON_COLUMNS))
         staff_list = StaffList(
             board_id=board_id,
             sha256=sha256,
@@ -571,15 +562,3 @@ def _store(
             **{key: value for key, value in report.counts.items() if key != "rows"},
         )
         return staff_list.id
-
-
-def _insert_persons(session: Session, persons: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert new persons; their ids by blind index (one may have come in meanwhile)."""
-    if not persons:
-        return {}
-    inserted = insert_ignore(session, table(Person), persons, "bsn_index", returning="id")
-    missing = [
-        str(person["bsn_index"]) for person in persons if person["bsn_index"] not in inserted
-    ]
-    found = {index: row.id for index, row in _known_persons(session, missing).items()}
-    return {**inserted, **found}
