@@ -185,12 +185,21 @@ def insert_rows(
         if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
     if processors:
+        # Values repeat (the same timestamp on every row, dates the validator parsed once):
+        # each column remembers its last conversion.
+        last: list[tuple[object, object]] = [(None, None)] * len(processors)
         converted = []
         for row in rows:
             values = list(row)
-            for position, process in processors:
-                if values[position] is not None:
-                    values[position] = process(values[position])
+            for slot, (position, process) in enumerate(processors):
+                value = values[position]
+                if value is None:
+                    continue
+                seen, done = last[slot]
+                if value is not seen:
+                    done = process(value)
+                    last[slot] = (value, done)
+                values[position] = done
             converted.append(tuple(values))
         rows = converted
     marks = ", ".join("?" * len(columns))
