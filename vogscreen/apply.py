@@ -238,10 +238,9 @@ def apply_board(
             session, board_id=board.id, staff_list_id=latest.id, listed=listed, now=now
         )
     )
+    started = [row.person for row in diff.start]
     changes = sync_people(
-        session,
-        [row.person for row in diff.start] + [employment.person for employment in diff.end],
-        now,
+        session, started + [employment.person for employment in diff.end], now, employed=started
     )
     audit.record(
         session,

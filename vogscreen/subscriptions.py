@@ -92,14 +92,17 @@ _UNSENT = select(AuthorityOperation.person_id, AuthorityOperation.id).where(
 )
 
 
-def load_states(session: Session, person_ids: Collection[int]) -> list[PersonState]:
+def load_states(
+    session: Session, person_ids: Collection[int], employed_known: Collection[int] = ()
+) -> list[PersonState]:
     ids = sorted(set(person_ids))
-    employed: set[int] = set()
+    employed = set(employed_known)
+    for chunk in chunks([person for person in ids if person not in employed]):
+        employed.update(session.scalars(_EMPLOYED, {"ids": list(chunk)}))
     subscriptions: dict[int, tuple[str, int]] = {}
     unsent: dict[int, int] = {}
     for chunk in chunks(ids):
         parameters = {"ids": list(chunk)}
-        employed.update(session.scalars(_EMPLOYED, parameters))
         for person_id, status, generation in session.execute(_STATES, parameters):
             subscriptions[person_id] = (status, generation)
         for person_id, outbox_id in session.execute(_UNSENT, parameters):
@@ -254,12 +257,21 @@ def _queue_statement(dialect: str) -> Insert:
 
 
 def sync_people(
-    session: Session, person_ids: Collection[int], now: dt.datetime
+    session: Session,
+    person_ids: Collection[int],
+    now: dt.datetime,
+    *,
+    employed: Collection[int] = (),
 ) -> SubscriptionChanges:
-    """Bring these people's subscriptions in line with their current employments."""
+    """Bring these people's subscriptions in line with their current employments.
+
+    ``employed`` are among them and known to have a current employment (one just started),
+    so the database is not asked about them.
+    """
     if not person_ids:
         return SubscriptionChanges()
-    return carry_out(session, plan_subscriptions(load_states(session, person_ids)), now)
+    states = load_states(session, person_ids, employed)
+    return carry_out(session, plan_subscriptions(states), now)
 
 
 def drifted_people(session: Session) -> list[int]:
