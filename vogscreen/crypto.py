@@ -13,6 +13,7 @@ must be configured, and a missing key stops start-up with a clear message.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -42,7 +43,14 @@ class BsnVault:
             raise ConfigurationError("the BSN encryption key must be 32 bytes (AES-256)")
 
     def blind_index(self, bsn: str) -> str:
-        return hmac.new(self.hmac_key, bsn.encode("ascii"), hashlib.sha256).hexdigest()
+        # A copy of the keyed state saves hashing the key again for every BSN.
+        digest = self._keyed_hmac.copy()
+        digest.update(bsn.encode("ascii"))
+        return digest.hexdigest()
+
+    @functools.cached_property
+    def _keyed_hmac(self) -> hmac.HMAC:
+        return hmac.new(self.hmac_key, digestmod=hashlib.sha256)
 
     def encrypt(self, bsn: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

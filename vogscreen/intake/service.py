@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, case, func, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit, snapshot
@@ -85,13 +85,15 @@ def terms_of(row: StaffRow) -> Terms:
     return Terms(*row[7:])
 
 
+_KNOWN = select(Person.bsn_index, Person.id, Person.birth_date).where(
+    Person.bsn_index.in_(bindparam("indexes", expanding=True))
+)
+
+
 def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[Any]]:
     known: dict[str, Row[Any]] = {}
     for chunk in chunks(indexes):
-        query = select(Person.bsn_index, Person.id, Person.birth_date).where(
-            Person.bsn_index.in_(chunk)
-        )
-        for row in session.execute(query):
+        for row in session.execute(_KNOWN, {"indexes": list(chunk)}):
             known[row.bsn_index] = row  # type: ignore[assignment]
     return known
 
