@@ -133,7 +133,11 @@ _ANALYZE_AFTER = 5_000
 def refresh_statistics(app: App) -> None:
     if app.engine.dialect.name == "postgresql":
         with app.engine.begin() as connection:
-            connection.execute(text("ANALYZE authority_outbox, subscriptions, employments"))
+            connection.execute(
+                text(
+                    "ANALYZE authority_outbox, subscriptions, employments, staff_list_rows, persons"
+                )
+            )
 
 
 def reconcile(
