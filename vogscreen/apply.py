@@ -21,7 +21,7 @@ from sqlalchemy.sql.expression import Insert
 
 from vogscreen import audit, snapshot
 from vogscreen.cases import OPEN, close_by_staff_list
-from vogscreen.database import Rows, chunks, dialect_of, select_in
+from vogscreen.database import Lookup, Rows, chunks, dialect_of
 from vogscreen.intake.service import current_and_lapsed, preview_counts
 from vogscreen.models import (
     Board,
@@ -82,26 +82,57 @@ def boards_with_pending_lists(session: Session, board_number: str | None) -> lis
     return list(session.scalars(query))
 
 
+_BOARD = bindparam("board", type_=Integer())
+_LIST = bindparam("list", type_=Integer())
+_PENDING = (
+    select(StaffList)
+    .where(StaffList.board_id == _BOARD, StaffList.status == "pending")
+    .order_by(StaffList.id)
+    .with_for_update()
+)
+_LAST_APPLIED = select(func.max(StaffList.id)).where(
+    StaffList.board_id == _BOARD, StaffList.status == "applied"
+)
+# Columns, not ORM entities: on a first load these are a board's whole list.
+_LIST_ROWS = Lookup(
+    select(
+        StaffListRow.person_id,
+        *(getattr(StaffListRow, name) for name in (*TERM_COLUMNS, *_NAMES)),
+        *(getattr(Person, name).label("p_" + name) for name in _NAMES),
+    )
+    .join(Person, Person.id == StaffListRow.person_id)
+    .where(snapshot.members(_LIST, _BOARD)),
+    StaffListRow.person_id,
+)
+_EMPLOYMENTS = Lookup(
+    select(
+        Employment.id,
+        Employment.person_id,
+        Employment.ended_at,
+        *(getattr(Employment, name) for name in TERM_COLUMNS),
+    ).where(Employment.board_id == _BOARD),
+    Employment.person_id,
+)
+_OPEN_CASE_PEOPLE = (
+    select(Hit.person_id)
+    .join(Case, Case.hit_id == Hit.id)
+    .where(Case.board_id == _BOARD, Case.status == OPEN)
+)
+_VOG_DATES = Lookup(
+    select(StaffListRow.person_id, StaffListRow.vog_date).where(snapshot.members(_LIST, _BOARD)),
+    StaffListRow.person_id,
+)
+
+
 def apply_board(
     session: Session, board: Board, *, now: dt.datetime, today: dt.date, actor: str
 ) -> BoardResult | None:
     """Apply the board's newest pending list, or hold it. None when nothing is pending."""
-    pending = list(
-        session.scalars(
-            select(StaffList)
-            .where(StaffList.board_id == board.id, StaffList.status == "pending")
-            .order_by(StaffList.id)
-            .with_for_update()
-        )
-    )
+    pending = list(session.scalars(_PENDING, {"board": board.id}))
     if not pending:
         return None
     latest = pending[-1]
-    last_applied = session.scalar(
-        select(func.max(StaffList.id)).where(
-            StaffList.board_id == board.id, StaffList.status == "applied"
-        )
-    )
+    last_applied = session.scalar(_LAST_APPLIED, {"board": board.id})
     # Older pending lists are overtaken by the newest; a list older than the last applied
     # one is never applied over it.
     for staff_list in pending[:-1]:
@@ -121,30 +152,9 @@ def apply_board(
         people = sorted(
             snapshot.changed_people(session, board.id, last_applied, latest.id) | lapsed
         )
-    # Columns, not ORM entities: on a first load this is a board's whole list.
-    rows = select_in(
-        session,
-        select(
-            StaffListRow.person_id,
-            *(getattr(StaffListRow, name) for name in (*TERM_COLUMNS, *_NAMES)),
-            *(getattr(Person, name).label("p_" + name) for name in _NAMES),
-        )
-        .join(Person, Person.id == StaffListRow.person_id)
-        .where(snapshot.members(latest.id, board.id)),
-        StaffListRow.person_id,
-        people,
-    )
-    employments = select_in(
-        session,
-        select(
-            Employment.id,
-            Employment.person_id,
-            Employment.ended_at,
-            *(getattr(Employment, name) for name in TERM_COLUMNS),
-        ).where(Employment.board_id == board.id),
-        Employment.person_id,
-        people,
-    )
+    parameters = {"board": board.id, "list": latest.id}
+    rows = _LIST_ROWS.rows(session, parameters, people)
+    employments = _EMPLOYMENTS.rows(session, parameters, people)
     current = [
         Current(employment_id=e.id, person=e.person_id, terms=Terms(*e[3:]))
         for e in employments
@@ -268,22 +278,15 @@ def _listed_with_open_cases(
     people = sorted(
         {
             person
-            for person in session.scalars(
-                select(Hit.person_id)
-                .join(Case, Case.hit_id == Hit.id)
-                .where(Case.board_id == board_id, Case.status == OPEN)
-            )
+            for person in session.scalars(_OPEN_CASE_PEOPLE, {"board": board_id})
             if person is not None
         }
     )
     if not people:
         return None
-    query = select(StaffListRow.person_id, StaffListRow.vog_date).where(
-        snapshot.members(staff_list_id, board_id)
+    listed: dict[int, dt.date | None] = dict(
+        _VOG_DATES.rows(session, {"board": board_id, "list": staff_list_id}, people)
     )
-    listed: dict[int, dt.date | None] = {
-        row[0]: row[1] for row in select_in(session, query, StaffListRow.person_id, people)
-    }
     for employment in diff.end:
         listed.pop(employment.person, None)
     return listed

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 
 from vogscreen.models import AuditEvent
 
+# Built once: audit records are written on every per-board path.
+_INSERT = insert(AuditEvent)
+
 
 def record(
     session: Session,
@@ -23,15 +26,16 @@ def record(
     **details: Any,
 ) -> None:
     session.execute(
-        insert(AuditEvent).values(
-            at=at,
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            board_id=board_id,
-            details=details,
-        )
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "board_id": board_id,
+            "details": details,
+        },
     )
 
 

@@ -139,20 +139,28 @@ def insert_ignore_from(dialect: str, target: Table, source: Select[Any], key: st
     )
 
 
-def select_in(
-    session: Session,
-    query: Select[*tuple[Any, ...]],
-    column: Any,
-    values: Sequence[Any] | None,
-) -> list[Row[*tuple[Any, ...]]]:
-    """The rows of ``query``; only those whose ``column`` is one of ``values`` when given."""
-    if values is None:
-        return list(session.execute(query).all())
-    return [
-        row
-        for chunk in chunks(values)
-        for row in session.execute(query.where(column.in_(chunk))).all()
-    ]
+class Lookup:
+    """A query for all its rows or, in chunks, only those whose ``column`` is one of given
+    values. Both statements are built once: on a per-board path, building a statement and
+    its cache key cost more than SQLite running it."""
+
+    def __init__(self, query: Select[*tuple[Any, ...]], column: Any) -> None:
+        self.whole = query
+        self.some = query.where(column.in_(bindparam("values", expanding=True)))
+
+    def rows(
+        self,
+        session: Session,
+        parameters: dict[str, Any],
+        values: Sequence[Any] | None = None,
+    ) -> list[Row[*tuple[Any, ...]]]:
+        if values is None:
+            return list(session.execute(self.whole, parameters).all())
+        return [
+            row
+            for chunk in chunks(values)
+            for row in session.execute(self.some, {**parameters, "values": list(chunk)}).all()
+        ]
 
 
 def insert_rows(
@@ -218,8 +226,8 @@ def ids_by(
     """Insert the rows whose ``key`` is new; the id of every row's key, new or not."""
     insert_rows(session, table, columns, rows, unless_taken=key)
     position = list(columns).index(key)
-    query = select(table.c[key], table.c.id)
-    return dict(select_in(session, query, table.c[key], [row[position] for row in rows]))
+    lookup = Lookup(select(table.c[key], table.c.id), table.c[key])
+    return dict(lookup.rows(session, {}, [row[position] for row in rows]))
 
 
 def insert_ignore(

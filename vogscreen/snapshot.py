@@ -26,7 +26,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from vogscreen.intake.reading import Cell
@@ -54,22 +64,25 @@ def newest(board_id: int) -> ColumnElement[bool]:
     return and_(StaffListRow.board_id == board_id, StaffListRow.removed_in_list_id.is_(None))
 
 
+_BOARD = bindparam("board", type_=Integer())
+_NEWEST_WITH_ROWS = (
+    select(func.max(StaffList.id))
+    .where(StaffList.board_id == _BOARD, StaffList.status != REJECTED)
+    .scalar_subquery()
+)
+_HEAD = select(_NEWEST_WITH_ROWS)
+_HEAD_LOCKED = (
+    select(_NEWEST_WITH_ROWS).select_from(Board).where(Board.id == _BOARD).with_for_update(of=Board)
+)
+
+
 def head(session: Session, board_id: int, *, lock: bool = False) -> int | None:
     """The board's newest list with rows: the one a new list is stored against.
 
     With ``lock``, the board's row is locked (PostgreSQL; SQLite has one writer anyway)
     until the transaction ends, so no other list can be stored against the same head.
     """
-    newest = (
-        select(func.max(StaffList.id))
-        .where(StaffList.board_id == board_id, StaffList.status != REJECTED)
-        .scalar_subquery()
-    )
-    if not lock:
-        return session.scalar(select(newest))
-    return session.scalar(
-        select(newest).select_from(Board).where(Board.id == board_id).with_for_update(of=Board)
-    )
+    return session.scalar(_HEAD_LOCKED if lock else _HEAD, {"board": board_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +111,20 @@ class Heads:
         return max(heads) if heads else None
 
 
-def heads(session: Session, board_id: int) -> Heads:
-    newest = (
+_HEADS = select(
+    StaffList.id, StaffList.status, StaffList.sha256, StaffList.row_count, StaffList.counts
+).where(
+    StaffList.id.in_(
         select(func.max(StaffList.id))
-        .where(StaffList.board_id == board_id)
+        .where(StaffList.board_id == _BOARD)
         .group_by(StaffList.status)
     )
-    query = select(
-        StaffList.id, StaffList.status, StaffList.sha256, StaffList.row_count, StaffList.counts
-    ).where(StaffList.id.in_(newest))
-    return Heads({row.status: ListHead(*row) for row in session.execute(query)})
+)
+
+
+def heads(session: Session, board_id: int) -> Heads:
+    rows = session.execute(_HEADS, {"board": board_id})
+    return Heads({row.status: ListHead(*row) for row in rows})
 
 
 def changed_people(session: Session, board_id: int, since: int, until: int) -> set[int]:
@@ -116,20 +133,28 @@ def changed_people(session: Session, board_id: int, since: int, until: int) -> s
     ``since`` < ``until``, both on the chain. A person whose row changed appears through
     both the removed old row and the added new one.
     """
+    return set(session.scalars(_CHANGED, {"board": board_id, "since": since, "until": until}))
+
+
+def _changed() -> CompoundSelect[Any]:
     rows = StaffListRow
+    since, until = bindparam("since", type_=Integer()), bindparam("until", type_=Integer())
     added = select(rows.person_id).where(
-        rows.board_id == board_id,
+        rows.board_id == _BOARD,
         rows.staff_list_id > since,
         rows.staff_list_id <= until,
         or_(rows.removed_in_list_id.is_(None), rows.removed_in_list_id > until),
     )
     removed = select(rows.person_id).where(
-        rows.board_id == board_id,
+        rows.board_id == _BOARD,
         rows.staff_list_id <= since,
         rows.removed_in_list_id > since,
         rows.removed_in_list_id <= until,
     )
-    return set(session.scalars(union(added, removed)))
+    return union(added, removed)
+
+
+_CHANGED = _changed()
 
 
 def fingerprinter(

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, bindparam, case, func, select, update
+from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit, snapshot
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import chunks, ids_by, insert_rows, select_in, transaction
+from vogscreen.database import Lookup, chunks, ids_by, insert_rows, transaction
 from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
@@ -98,33 +98,39 @@ def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[An
     return known
 
 
+_BOARD = bindparam("board", type_=Integer())
+_TODAY = bindparam("today", type_=Date())
+_CURRENT = and_(Employment.board_id == _BOARD, Employment.ended_at.is_(None))
+_LAPSED = Employment.end_date < _TODAY
+# Columns, not ORM entities: on a first load this is every row of a board.
+_CURRENT_EMPLOYMENTS = Lookup(
+    select(
+        Employment.id, Employment.person_id, *(getattr(Employment, n) for n in TERM_COLUMNS)
+    ).where(_CURRENT),
+    Employment.person_id,
+)
+_COUNT_CURRENT = select(func.count(), func.count(case((_LAPSED, 1)))).where(_CURRENT)
+_LAPSED_PEOPLE = select(Employment.person_id).where(_CURRENT, _LAPSED)
+
+
 def current_employments(
     session: Session, board_id: int, people: Sequence[int] | None = None
 ) -> list[Current[int]]:
     """The board's current employments (of ``people`` only, when given), keyed by person."""
-    # Columns, not ORM entities: on a first load this is every row of a board.
-    query = select(
-        Employment.id,
-        Employment.person_id,
-        *(getattr(Employment, name) for name in TERM_COLUMNS),
-    ).where(Employment.board_id == board_id, Employment.ended_at.is_(None))
     return [
         Current(employment_id=row[0], person=row[1], terms=Terms(*row[2:]))
-        for row in select_in(session, query, Employment.person_id, people)
+        for row in _CURRENT_EMPLOYMENTS.rows(session, {"board": board_id}, people)
     ]
 
 
 def current_and_lapsed(session: Session, board_id: int, today: dt.date) -> tuple[int, set[int]]:
     """How many employments of the board are current, and who among them has an end date
     that has passed (ended by reconcile, but not yet by a list): one query, usually."""
-    current = and_(Employment.board_id == board_id, Employment.ended_at.is_(None))
-    lapsed = Employment.end_date < today
-    total, lapsing = session.execute(
-        select(func.count(), func.count(case((lapsed, 1)))).where(current)
-    ).one()
+    parameters = {"board": board_id, "today": today}
+    total, lapsing = session.execute(_COUNT_CURRENT, parameters).one()
     if not lapsing:
         return int(total), set()
-    return int(total), set(session.scalars(select(Employment.person_id).where(current, lapsed)))
+    return int(total), set(session.scalars(_LAPSED_PEOPLE, parameters))
 
 
 def _birth_date_mismatches(
