@@ -2,8 +2,10 @@
 
 For each board with a pending list: plan (pure :func:`vogscreen.plan.diff_board`), guard
 (:func:`vogscreen.plan.removal_guard`), then write the employments and the authority
-outbox rows they cause in one transaction. Writes are set-based (executemany, one UPDATE
-for the board's unchanged staff), never one ORM round trip per row.
+outbox rows they cause in one transaction. Once a board has an applied list, only the
+people whose rows changed since (:func:`vogscreen.snapshot.changed_people`) and those whose
+datum_uit_dienst has passed are compared: everyone else's employment *is* that list.
+Writes are set-based (executemany, INSERT ... SELECT), never one ORM round trip per row.
 """
 
 from __future__ import annotations
