@@ -19,7 +19,6 @@ from vogscreen.mail import (
     SmtpConfig,
     SmtpMailer,
     TemplateSet,
-    dutch_date,
 )
 from vogscreen.settings import load_settings
 
@@ -98,14 +97,7 @@ def test_opportunistic_starttls_delivers_in_the_clear_to_a_server_without_tls() 
 def reference(letter: Letter, recipients: list[str]) -> EmailMessage:
     """The same message built field by field with the email package, as a receiver reads it."""
     environment = TemplateSet().environment
-    values = {
-        "board_name": letter.board_name,
-        "person_name": letter.person_name,
-        "personeelsnummer": letter.personeelsnummer,
-        "reference": letter.reference,
-        "deadline": dutch_date(letter.deadline),
-        "opened": dutch_date(letter.opened),
-    }
+    values = letter.template_values()
     built = EmailMessage()
     built["Subject"] = SUBJECTS[letter.kind].format(
         personeelsnummer=letter.personeelsnummer or "onbekend", reference=letter.reference

@@ -8,24 +8,12 @@ import datetime as dt
 import pytest
 
 from vogscreen.intake import problems as p
+from vogscreen.intake.columns import CANONICAL
 from vogscreen.intake.reading import Cell, Table
 from vogscreen.intake.validate import StaffRow, _RowProblem, parse_date, validate_table
 
 TODAY = dt.date(2026, 6, 1)
-HEADER = [
-    "bsn",
-    "geboortedatum",
-    "achternaam",
-    "tussenvoegsel",
-    "voorletters",
-    "voornamen",
-    "personeelsnummer",
-    "brin",
-    "functie",
-    "datum_in_dienst",
-    "datum_uit_dienst",
-    "vog_datum",
-]
+HEADER = list(CANONICAL)
 
 
 def table_of(kind: str, *rows: list[Cell]) -> Table:

@@ -65,6 +65,17 @@ class Letter:
     deadline: dt.date
     opened: dt.date
 
+    def template_values(self) -> dict[str, object]:
+        """What the templates fill in, dates written out in Dutch."""
+        return {
+            "board_name": self.board_name,
+            "person_name": self.person_name,
+            "personeelsnummer": self.personeelsnummer,
+            "reference": self.reference,
+            "deadline": dutch_date(self.deadline),
+            "opened": dutch_date(self.opened),
+        }
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -159,14 +170,7 @@ class TemplateSet:
         reply_to: str | None,
         now: dt.datetime,
     ) -> OutgoingMessage:
-        values = {
-            "board_name": letter.board_name,
-            "person_name": letter.person_name,
-            "personeelsnummer": letter.personeelsnummer,
-            "reference": letter.reference,
-            "deadline": dutch_date(letter.deadline),
-            "opened": dutch_date(letter.opened),
-        }
+        values = letter.template_values()
         text, html = self._templates_of(letter.kind)
         skeleton = self._skeleton or self._build_skeleton()
         subject = SUBJECTS[letter.kind].format(
