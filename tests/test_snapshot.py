@@ -11,6 +11,7 @@ import dataclasses
 import random
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.corpus.formats import xlsx, xlsx_cells
@@ -18,9 +19,11 @@ from tests.reconcile_helpers import FAST, days, hand_in
 from vogscreen import snapshot
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.bootstrap import App
+from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
+from vogscreen.intake import service
 from vogscreen.intake.service import upload
-from vogscreen.models import AuditEvent, Board, Employment, StaffListRow
+from vogscreen.models import AuditEvent, Board, Employment, StaffList, StaffListRow
 from vogscreen.reconcile import reconcile, reject
 from vogscreen.staff import current_staff
 from vogscreen.testing import HEADER, FakeClock, FakeEmployee, fake_employees, staff_csv
@@ -189,3 +192,25 @@ def test_an_xlsx_list_carries_its_unchanged_rows_too(app: App, board: str, tmp_p
     third.write_text(staff_csv(staff))
     report = upload(app, board, third)
     assert stored_counts(app, report.id) == (12, 0, 12)
+
+
+def test_a_list_stored_meanwhile_makes_the_other_upload_refuse_rather_than_fork_the_chain(
+    app: App, board: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = fake_employees(10)
+    hand_in(app, board, staff, tmp_path)
+    real_store = service._store
+
+    def another_upload_first(*args: object, **kwargs: object) -> int:
+        monkeypatch.setattr(service, "_store", real_store)
+        hand_in(app, board, staff[:9], tmp_path)  # checked and stored in between
+        return real_store(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_store", another_upload_first)
+    with pytest.raises(StateConflict, match="hand this file in again"):
+        hand_in(app, board, staff[1:], tmp_path)
+    # The list stored in between is the board's newest, whole and alone.
+    with app.sessions() as session:
+        newest = session.scalar(select(func.max(StaffList.id)))
+    assert newest is not None
+    assert list_rows(app, board, newest) == {(e.personeelsnummer, e.function) for e in staff[:9]}

@@ -12,7 +12,7 @@ brought it in (``staff_list_id``) up to, not including, the one that dropped or 
 * what changed between two lists of the chain is what was added or removed between them
   (:func:`changed_people`), which is what a churn day costs instead of the whole list.
 
-A new list must be stored against the newest list of its board (:func:`head`); storing
+A new list must be stored against the newest list of its board (:func:`lock_head`); storing
 checks that the head did not move meanwhile.
 
 Rows carry a keyed fingerprint of their cells as read (:func:`fingerprinter`), so the rows
@@ -70,19 +70,16 @@ _NEWEST_WITH_ROWS = (
     .where(StaffList.board_id == _BOARD, StaffList.status != REJECTED)
     .scalar_subquery()
 )
-_HEAD = select(_NEWEST_WITH_ROWS)
-_HEAD_LOCKED = (
+_LOCK_HEAD = (
     select(_NEWEST_WITH_ROWS).select_from(Board).where(Board.id == _BOARD).with_for_update(of=Board)
 )
 
 
-def head(session: Session, board_id: int, *, lock: bool = False) -> int | None:
-    """The board's newest list with rows: the one a new list is stored against.
-
-    With ``lock``, the board's row is locked (PostgreSQL; SQLite has one writer anyway)
-    until the transaction ends, so no other list can be stored against the same head.
-    """
-    return session.scalar(_HEAD_LOCKED if lock else _HEAD, {"board": board_id})
+def lock_head(session: Session, board_id: int) -> int | None:
+    """Lock the board (PostgreSQL; SQLite has one writer anyway) until the transaction ends,
+    and return its newest list with rows: the one a new list is stored against. While the
+    lock is held no other list can be stored against the same head."""
+    return session.scalar(_LOCK_HEAD, {"board": board_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +103,7 @@ class Heads:
 
     @property
     def chain(self) -> int | None:
-        """The chain's newest list: the one a new list is stored against (see :func:`head`)."""
+        """The chain's newest list: the one a new list is stored against (see :func:`lock_head`)."""
         heads = [head.id for status, head in self.by_status.items() if status != REJECTED]
         return max(heads) if heads else None
 

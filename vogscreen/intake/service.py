@@ -504,7 +504,7 @@ def _store(
     with transaction(app.sessions) as session:
         # The chain of a board's lists must stay linear: lock the board, then make sure no
         # other list was stored since this file was compared with the newest.
-        head = snapshot.head(session, board_id, lock=True)
+        head = snapshot.lock_head(session, board_id)
         if head != intake.base_id:
             raise StateConflict(
                 "another staff list of this board was stored while this one was being "
