@@ -214,3 +214,15 @@ def test_a_list_stored_meanwhile_makes_the_other_upload_refuse_rather_than_fork_
         newest = session.scalar(select(func.max(StaffList.id)))
     assert newest is not None
     assert list_rows(app, board, newest) == {(e.personeelsnummer, e.function) for e in staff[:9]}
+
+
+def test_a_first_list_starts_everyone_except_those_whose_end_date_has_passed(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path
+) -> None:
+    staff = fake_employees(12)
+    staff[3] = dataclasses.replace(staff[3], end_date=app.today() - days(1))
+    staff[7] = dataclasses.replace(staff[7], end_date=app.today())  # still works today
+    hand_in(app, board, staff, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    assert current(app) == expected(staff, app)
+    assert len(current(app)) == 11

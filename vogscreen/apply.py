@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
@@ -229,15 +229,17 @@ def apply_board(
         )
     fresh = [(row.person,) for row in diff.start if row.person not in ended_rows]
     if fresh:
-        # Copied from the list's rows by the database (a first load starts a whole board).
-        dialect = dialect_of(session)
+        # Copied from the list's rows by the database. On a board's first list everyone
+        # whose row has not ended starts: no need to send who (a first load is all boards).
+        dialect, everyone = dialect_of(session), people is None and not employments
         session.execute(
-            _start_employments(dialect),
+            _start_employments(dialect, everyone),
             {
                 "board": board.id,
                 "list": latest.id,
                 "now": now,
-                **_STARTING.bind(dialect, fresh),
+                "today": today,
+                **({} if everyone else _STARTING.bind(dialect, fresh)),
             },
         )
     _update_names(session, rows)
@@ -328,8 +330,9 @@ _STARTING = Rows("starting", person_id=Integer())
 
 
 @functools.cache
-def _start_employments(dialect: str) -> Insert:
-    """Employments for the ``starting`` people, with their terms from the list's rows."""
+def _start_employments(dialect: str, everyone: bool) -> Insert:
+    """Employments for the ``starting`` people (or ``everyone`` on the list whose row has
+    not ended), with their terms from the list's rows."""
     rows, employments = table(StaffListRow), table(Employment)
     starting = _STARTING.table(dialect)
     list_id = bindparam("list", type_=Integer())
@@ -342,12 +345,14 @@ def _start_employments(dialect: str) -> Insert:
         list_id.label("first_staff_list_id"),
         list_id.label("last_staff_list_id"),
         bindparam("now", type_=employments.c.started_at.type).label("started_at"),
-    ).where(
-        snapshot.members(list_id, board_id),
+    ).where(snapshot.members(list_id, board_id))
+    if everyone:
+        today = bindparam("today", type_=rows.c.end_date.type)
+        source = source.where(or_(rows.c.end_date.is_(None), rows.c.end_date >= today))
+    else:
         # IN, not a join: the database then looks the people up once, in a hash table
         # or an index of its own, rather than scanning the batch for every row.
-        rows.c.person_id.in_(select(starting.c.person_id)),
-    )
+        source = source.where(rows.c.person_id.in_(select(starting.c.person_id)))
     return insert(employments).from_select(
         [
             "board_id",
