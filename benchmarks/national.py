@@ -687,7 +687,7 @@ def code_version() -> dict[str, Any]:
         status = subprocess.run(
             [
                 *("git", "--no-optional-locks", "status", "--porcelain", "--"),
-                *("vogscreen", "adapters", "alembic"),
+                *("vogscreen", "adapters", "jobs"),
             ],
             cwd=ROOT,
             capture_output=True,

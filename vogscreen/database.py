@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -34,10 +35,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Insert
 from sqlalchemy.types import TypeEngine
 
-from alembic import command
 from vogscreen.exceptions import DatabaseNotReady
 
-ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+ALEMBIC_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:

@@ -1,8 +1,8 @@
 """The database schema, as SQLAlchemy 2 typed models.
 
-Alembic migrations (``alembic/``) are the only way this schema reaches a database; a test
-checks that the models and the migrations agree. Bulk paths use Core statements on these
-tables (``Person.__table__``) rather than ORM objects.
+Alembic migrations (``vogscreen/migrations/``) are the only way this schema reaches a
+database; a test checks that the models and the migrations agree. Bulk paths use Core
+statements on these tables (``Person.__table__``) rather than ORM objects.
 """
 
 from __future__ import annotations

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+
 from vogscreen.database import make_engine
 from vogscreen.models import Base, UtcDateTime
 from vogscreen.settings import load_settings
@@ -13,7 +16,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import our models (they change); a UTC timestamp is a plain
     # timezone-aware DateTime in the database.
     if type_ == "type" and isinstance(obj, UtcDateTime):
