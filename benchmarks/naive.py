@@ -32,7 +32,7 @@ from vogscreen.models import (
     StaffListRow,
     Subscription,
 )
-from vogscreen.subscriptions import idempotency_key
+from vogscreen.subscriptions import new_idempotency_key
 
 
 def _date(value: str) -> dt.date | None:
@@ -134,7 +134,7 @@ def naive_intake_and_apply(app: App, files: Iterable[tuple[str, Path]]) -> int:
                                 person_id=person.id,
                                 operation="subscribe",
                                 generation=1,
-                                idempotency_key=idempotency_key("subscribe", person.id, 1),
+                                idempotency_key=new_idempotency_key("subscribe"),
                                 status="pending",
                                 attempts=0,
                                 created_at=now,

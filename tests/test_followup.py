@@ -162,7 +162,9 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         child_env = {
             **env,
             "VOGSCREEN_SMTP_URL": f"smtp://127.0.0.1:{port}",
-            "VOGSCREEN_LEASE_SECONDS": "1",
+            # Long enough for the next command to start (1.4 s on a busy 2-core machine)
+            # while the dead run's lease still holds.
+            "VOGSCREEN_LEASE_SECONDS": "4",
             "PATH": "/usr/bin:/bin",
         }
         child = subprocess.Popen(
@@ -174,7 +176,7 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         assert len(inbox.messages) == 1
         busy = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
         assert busy.returncode == 4  # the dead run's lease has not expired yet
-        time.sleep(1.2)
+        time.sleep(4.2)
         done = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         time.sleep(0.1)

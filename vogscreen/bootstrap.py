@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vogscreen.crypto import BsnVault, load_vault
 from vogscreen.database import ensure_schema, make_engine, session_factory
+from vogscreen.keycheck import holds_data, verify_keys
 from vogscreen.settings import Settings, load_settings
 
 Clock = Callable[[], dt.datetime]
@@ -61,12 +62,18 @@ def bootstrap(
 ) -> App:
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
-    if migrate:
-        ensure_schema(engine, embedded=settings.is_embedded)
+    try:
+        if migrate:
+            ensure_schema(engine, embedded=settings.is_embedded)
+        vault = load_vault(settings, may_create=not holds_data(engine))
+        verify_keys(engine, vault, clock())
+    except BaseException:
+        engine.dispose()
+        raise
     return App(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        vault=load_vault(settings),
+        vault=vault,
         clock=clock,
     )

@@ -9,6 +9,7 @@ gets a reminder, then one every period after: never more than one per period.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +36,12 @@ def case_reference(board_number: str, hit_id: int) -> str:
     return f"VS-{board_number}-{hit_id:06d}"
 
 
-def message_id(dedup_key: str) -> str:
-    """Derived from the notification, so a resent message is recognisable as the same."""
-    return "<" + dedup_key.replace(":", ".") + "@vogscreen.invalid>"
+def new_message_id() -> str:
+    """Drawn once, when the notification is queued, and kept on its row: a resent message
+    carries the same Message-ID and is recognisable as the same. Never built from row ids,
+    which a database may hand out again: a mail server or a reader that has seen the id
+    before would take a new message for a duplicate."""
+    return f"<{uuid.uuid4().hex}@vogscreen.invalid>"
 
 
 def queue_notification(
@@ -62,7 +66,7 @@ def _queue_notifications(
                 **notification,
                 "status": "pending",
                 "attempts": 0,
-                "message_id": message_id(notification["dedup_key"]),
+                "message_id": new_message_id(),
                 "created_at": now,
             }
             for notification in notifications

@@ -6,8 +6,10 @@ A BSN is stored twice, never in clear:
   person without the database ever holding the number;
 * an **AES-GCM ciphertext**, so the number can be recovered to send it to the authority.
 
-The embedded default creates a key file (mode 0600) on first use. Anywhere else the keys
-must be configured, and a missing key stops start-up with a clear message.
+The embedded default creates a key file (mode 0600) on first use, and only for a database
+that holds nothing yet. Anywhere else the keys must be configured, and a missing key stops
+start-up with a clear message. The database keeps check values of its keys
+(:mod:`vogscreen.keycheck`), so a lost or swapped key is refused, not taken for new keys.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vogscreen.exceptions import ConfigurationError
@@ -29,6 +32,8 @@ from vogscreen.settings import Settings
 _NONCE_BYTES = 12
 # Bound into every ciphertext, so a ciphertext cannot be moved to another purpose.
 _AAD = b"vogscreen:bsn:v1"
+_CHECK_LABEL = b"vogscreen:key-check:v1"
+_CHECK_AAD = b"vogscreen:key-check"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,29 @@ class BsnVault:
     def fingerprint_key(self) -> bytes:
         """The key of staff-list row fingerprints: derived, so no third key to manage."""
         return hmac.new(self.hmac_key, b"vogscreen:staff-list-row:v1", hashlib.sha256).digest()
+
+    def check_values(self) -> dict[str, bytes]:
+        """What the database keeps to recognise these keys (nothing a BSN can be found by)."""
+        return {
+            "bsn_hmac": hmac.new(self.hmac_key, _CHECK_LABEL, hashlib.sha256).digest(),
+            "bsn_aes": self._seal(_CHECK_LABEL),
+        }
+
+    def matches(self, stored: dict[str, bytes]) -> bool:
+        """True when ``stored`` (from :meth:`check_values`) was made with these keys."""
+        expected = hmac.new(self.hmac_key, _CHECK_LABEL, hashlib.sha256).digest()
+        if not hmac.compare_digest(stored.get("bsn_hmac", b""), expected):
+            return False
+        sealed = stored.get("bsn_aes", b"")
+        nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
+        try:
+            return AESGCM(self.encryption_key).decrypt(nonce, body, _CHECK_AAD) == _CHECK_LABEL
+        except (InvalidTag, ValueError):
+            return False
+
+    def _seal(self, label: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + AESGCM(self.encryption_key).encrypt(nonce, label, _CHECK_AAD)
 
     def cipher(self) -> BsnCipher:
         """A reusable encrypter for bulk paths (one AESGCM object, many BSNs)."""
@@ -103,23 +131,32 @@ def _read_key_file(path: Path) -> BsnVault:
         ) from None
 
 
-def create_key_file(path: Path) -> None:
-    """Write fresh BSN keys to ``path`` (mode 0600), unless a key file is already there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
+def fresh_keys() -> dict[str, str]:
+    """A new pair of BSN keys, base64: ``hmac`` (blind index) and ``aes`` (encryption)."""
+    return {
         "hmac": base64.b64encode(os.urandom(32)).decode(),
         "aes": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode(),
     }
+
+
+def create_key_file(path: Path) -> bool:
+    """Write fresh BSN keys to ``path`` (mode 0600), unless a key file is already there.
+
+    True when this call wrote the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: two processes starting at once must not write two different keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
+        json.dump(fresh_keys(), handle)
+    return True
 
 
-def load_vault(settings: Settings) -> BsnVault:
+def load_vault(settings: Settings, *, may_create: bool = True) -> BsnVault:
+    """The configured keys. The embedded default's key file is created when missing, and
+    only when ``may_create``: for a database that holds nothing encrypted yet."""
     if settings.bsn_hmac_key or settings.bsn_encryption_key:
         if not (settings.bsn_hmac_key and settings.bsn_encryption_key):
             raise ConfigurationError(
@@ -140,5 +177,11 @@ def load_vault(settings: Settings) -> BsnVault:
         )
     path = settings.var_dir / "keys.json"
     if not path.exists():
+        if not may_create:
+            raise ConfigurationError(
+                f"the key file {path} is missing, but the database holds data under its "
+                "keys: restore the key file from a backup. New keys would make every "
+                "person a stranger, so vogscreen will not create them for this database"
+            )
         create_key_file(path)
     return _read_key_file(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,25 +32,79 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Insert
 from sqlalchemy.types import TypeEngine
 
-from vogscreen.exceptions import DatabaseNotReady
+from vogscreen.exceptions import (
+    DatabaseBusy,
+    DatabaseNotReady,
+    DatabaseUnreachable,
+    VogscreenError,
+)
 
 ALEMBIC_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        parsed = make_url(url)
+        path = parsed.database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        # How long a writer waits for another one's lock: 30 s unless the URL says
+        # (``sqlite:///var/vogscreen.db?timeout=5``); then "database is locked" (busy).
+        waits = {} if "timeout" in parsed.query else {"timeout": 30}
+        engine = create_engine(url, connect_args=waits, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # hide_parameters: an error message must never carry a row's values (birth dates).
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def translate_error(exc: BaseException, url: str) -> VogscreenError | None:
+    """One of our errors for a driver error an operator can act on, or None.
+
+    Said in one line, without the driver's traceback: a locked SQLite file is "busy" (try
+    again), an unreachable server names the host and port that could not be reached.
+    """
+    if not isinstance(exc, OperationalError):
+        return None
+    message = str(exc.orig)
+    if "database is locked" in message or "database table is locked" in message:
+        return DatabaseBusy("the database is locked by another vogscreen process: try again")
+    target = make_url(url)
+    if target.get_backend_name() == "postgresql" and _CONNECT_FAILED.search(message):
+        reason = next(
+            (said for pattern, said in _CONNECT_REASONS if pattern in message.lower()),
+            "the connection failed",
+        )
+        return DatabaseUnreachable(
+            f"cannot reach the PostgreSQL server at {target.host or 'localhost'}:"
+            f"{target.port or 5432} ({reason}): check VOGSCREEN_DATABASE_URL and the server"
+        )
+    return None
+
+
+_CONNECT_FAILED = re.compile(
+    r"connection to server|could not connect|connection failed|failed to resolve host"
+    r"|server closed the connection",
+    re.I,
+)
+_CONNECT_REASONS = (
+    ("connection refused", "connection refused"),
+    ("timeout", "timed out"),
+    ("timed out", "timed out"),
+    ("password authentication failed", "authentication failed"),
+    ("no pg_hba.conf entry", "not allowed by the server"),
+    ("does not exist", "the database or role does not exist"),
+    ("name or service not known", "unknown host"),
+    ("failed to resolve host", "unknown host"),
+    ("nodename nor servname", "unknown host"),
+    ("could not translate host name", "unknown host"),
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -128,14 +183,15 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_ignore_from(dialect: str, target: Table, source: Select[Any], key: str) -> Insert:
-    """``INSERT … SELECT``, skipping rows whose ``key`` is already taken."""
+def insert_ignore_from(dialect: str, target: Table, source: Select[Any], *key: str) -> Insert:
+    """``INSERT … SELECT``, skipping rows whose ``key`` (one unique column or index) is
+    already taken."""
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
     names = [str(column.key) for column in source.selected_columns]
     # SQLite cannot tell an upsert's ON CONFLICT from a join's ON unless the SELECT has a
     # WHERE clause (its documentation asks for "WHERE true").
     return statement.from_select(names, source.where(true())).on_conflict_do_nothing(
-        index_elements=[key]
+        index_elements=list(key)
     )
 
 

@@ -4,7 +4,9 @@
 
     VogscreenError
     ├── ConfigurationError        settings or keys missing or wrong; stop and tell the operator
+    │   └── DatabaseUnreachable   the database server cannot be reached (host and port named)
     ├── DatabaseNotReady          the schema is missing or behind; run ``vogscreen db upgrade``
+    ├── DatabaseBusy              another process holds the (SQLite) database; try again
     ├── NotFound                  a board, staff list or case that does not exist
     ├── InvalidInput              a value given by the operator is malformed
     ├── StateConflict             the action does not fit the current state (e.g. confirm twice)
@@ -29,7 +31,15 @@ class ConfigurationError(VogscreenError):
     pass
 
 
+class DatabaseUnreachable(ConfigurationError):
+    pass
+
+
 class DatabaseNotReady(VogscreenError):
+    pass
+
+
+class DatabaseBusy(VogscreenError):
     pass
 
 

@@ -211,19 +211,26 @@ class AuthorityOperation(Base):
     __tablename__ = "authority_outbox"
     # (status, id): a drain pages through the pending rows in queue order, by key.
     # (person_id, status): a person's unfinished operations, found without a scan.
+    # (person_id, operation, generation): each step of a person's cycle is queued once.
     __table_args__ = (
         Index("ix_authority_outbox_status_id", "status", "id"),
         Index("ix_authority_outbox_person_status", "person_id", "status"),
+        Index("ux_authority_outbox_step", "person_id", "operation", "generation", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     operation: Mapped[str] = mapped_column(String(20))
     generation: Mapped[int] = mapped_column(Integer)
+    # Random, drawn when the row is queued: never derived from a row id that a database
+    # may hand out again (SQLite reuses the highest id after a delete).
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     # pending -> done | rejected | cancelled (never sent, no longer wanted)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While pending: when the row last left in a batch (committed before it left). A row
+    # once sent may have been applied, so it is replayed with its key, never cancelled.
+    sent_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
     error_code: Mapped[str | None] = mapped_column(String(50))
     error: Mapped[str | None] = mapped_column(Text)
@@ -344,6 +351,21 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(60))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class KeyCheck(Base):
+    """Proof that the configured BSN keys are the ones this database was filled with.
+
+    One row per key: an HMAC of a fixed label under the blind-index key, and an AES-GCM
+    ciphertext of that label under the encryption key. A lost or swapped key file would
+    otherwise make every person a stranger: everyone "new", everyone "leaving".
+    """
+
+    __tablename__ = "key_checks"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime]
 
 
 class MockAuthoritySubscription(Base):

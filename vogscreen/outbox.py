@@ -31,7 +31,7 @@ from vogscreen import audit
 from vogscreen.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
 from vogscreen.bootstrap import App
 from vogscreen.database import Rows, dialect_of, transaction
-from vogscreen.exceptions import AuthorityUnavailable
+from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable
 from vogscreen.models import AuthorityOperation, Person, Subscription, table
 from vogscreen.plan import ACTIVE, ENDED, ENDING, FAILED, PENDING
 
@@ -174,6 +174,17 @@ def drain(
     retry: RetryPolicy = default_retry_policy,
     progress: Callable[[int], None] | None = None,
 ) -> DrainSummary:
+    """Send every due operation, a batch at a time, in three steps per batch.
+
+    1. claim the batch and mark it in flight, and commit: from here on the authority may
+       have applied it, so nothing can cancel it;
+    2. send it, outside any transaction;
+    3. record each item's answer, or put off what got none.
+
+    A crash after step 1 leaves the rows in flight: once :data:`IN_FLIGHT_LEASE` has passed
+    they are due again and replayed with their idempotency keys, which the authority
+    answers from its record.
+    """
     summary = DrainSummary()
     after, progressed = 0, False
     while True:
@@ -188,7 +199,14 @@ def drain(
                     continue
                 break
             after, progressed = max(row.id for row in batch), True
-            done = _send_batch(app, session, authority, batch, retry, summary)
+            request = _request(app, session, batch)
+            _mark_in_flight(session, batch, now)
+        summary.batches += 1
+        answer = _send(authority, request, retry)
+        with transaction(app.sessions) as session:
+            done = _settle(session, batch, answer, app.now(), summary)
+        if answer.misconfigured is not None:
+            raise answer.misconfigured
         if progress is not None:
             progress(len(batch))
         if not done:
@@ -198,44 +216,68 @@ def drain(
     return summary
 
 
-def _send_batch(
-    app: App,
-    session: Session,
-    authority: ScreeningAuthority,
-    batch: Sequence[Any],
-    retry: RetryPolicy,
-    summary: DrainSummary,
-) -> bool:
-    now = app.now()
-    summary.batches += 1
+# How long a batch that left may take before its rows are sent again: well beyond a
+# call's deadline with its retries, so a live sender is never doubled by another worker.
+IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass
+class _Request:
+    subscribes: list[SubscribeItem]
+    unsubscribes: list[UnsubscribeItem]
+    settled: dict[str, ItemResult]  # answered without asking (nothing to end)
+
+
+@dataclass
+class _Answer:
+    results: dict[str, ItemResult]
+    unavailable: AuthorityUnavailable | None = None
+    misconfigured: AuthorityMisconfigured | None = None
+
+
+def _request(app: App, session: Session, batch: Sequence[Any]) -> _Request:
     subscribes = [row for row in batch if row.operation == "subscribe"]
-    unsubscribes = [row for row in batch if row.operation == "unsubscribe"]
-    results: dict[str, ItemResult] = {}
+    unsubscribes, settled = _unsubscribe_items(
+        session, [row for row in batch if row.operation == "unsubscribe"]
+    )
+    items = _subscribe_items(app, session, subscribes) if subscribes else []
+    return _Request(items, unsubscribes, settled)
+
+
+def _send(authority: ScreeningAuthority, request: _Request, retry: RetryPolicy) -> _Answer:
+    answer = _Answer(dict(request.settled))
     try:
-        if subscribes:
-            items = _subscribe_items(app, session, subscribes)
-            for result in retry()(authority.subscribe, items):
-                results[result.idempotency_key] = result
-        if unsubscribes:
-            items_u, settled = _unsubscribe_items(session, unsubscribes)
-            results.update(settled)
-            if items_u:
-                for result in retry()(authority.unsubscribe, items_u):
-                    results[result.idempotency_key] = result
+        if request.subscribes:
+            for result in retry()(authority.subscribe, request.subscribes):
+                answer.results[result.idempotency_key] = result
+        if request.unsubscribes:
+            for result in retry()(authority.unsubscribe, request.unsubscribes):
+                answer.results[result.idempotency_key] = result
     except AuthorityUnavailable as exc:
-        waiting = [row for row in batch if row.idempotency_key not in results]
-        _defer(session, waiting, now)
-        summary.deferred += len(waiting)
-        summary.stopped = f"the authority is unavailable: {exc}"
-        log.warning("outbox.deferred", operations=len(waiting), error=str(exc))
-        _record(session, batch, results, now, summary)
+        answer.unavailable = exc
+    except AuthorityMisconfigured as exc:
+        answer.misconfigured = exc
+    return answer
+
+
+def _settle(
+    session: Session, batch: Sequence[Any], answer: _Answer, now: dt.datetime, summary: DrainSummary
+) -> bool:
+    """Record the answers; put off the rows that got none. False: stop draining."""
+    _record(session, batch, answer.results, now, summary)
+    waiting = [row for row in batch if row.idempotency_key not in answer.results]
+    if answer.misconfigured is not None:
+        # Refused at the door (401/403, a bad URL): due again as soon as the operator has
+        # fixed the settings. Still counted as sent: a refusal proves nothing was applied
+        # only if the authority is right about it, so such a row is never cancelled.
+        _defer(session, waiting, now, at_once=True)
         return False
-    _record(session, batch, results, now, summary)
-    missing = [row for row in batch if row.idempotency_key not in results]
-    if missing:
-        # The authority answered without a result for these: try them again later.
-        _defer(session, missing, now)
-        summary.deferred += len(missing)
+    _defer(session, waiting, now)
+    summary.deferred += len(waiting)
+    if answer.unavailable is not None:
+        summary.stopped = f"the authority is unavailable: {answer.unavailable}"
+        log.warning("outbox.deferred", operations=len(waiting), error=str(answer.unavailable))
+        return False
     return True
 
 
@@ -280,14 +322,26 @@ def _unsubscribe_items(
     return items, settled
 
 
-def _defer(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
+def _mark_in_flight(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
+    session.execute(
+        update(table(AuthorityOperation))
+        .where(table(AuthorityOperation).c.id == bindparam("oid"))
+        .values(attempts=bindparam("n"), sent_at=now, next_attempt_at=now + IN_FLIGHT_LEASE),
+        [{"oid": r.id, "n": r.attempts + 1} for r in rows],
+    )
+
+
+def _defer(
+    session: Session, rows: Sequence[Any], now: dt.datetime, *, at_once: bool = False
+) -> None:
+    """Sent without an answer: due again after a back-off, or at once."""
     if not rows:
         return
     session.execute(
         update(table(AuthorityOperation))
         .where(table(AuthorityOperation).c.id == bindparam("oid"))
-        .values(attempts=bindparam("n"), next_attempt_at=bindparam("at")),
-        [{"oid": r.id, "n": r.attempts + 1, "at": now + backoff(r.attempts + 1)} for r in rows],
+        .values(next_attempt_at=bindparam("at")),
+        [{"oid": r.id, "at": None if at_once else now + backoff(r.attempts + 1)} for r in rows],
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +41,16 @@ from vogscreen.plan import (
 )
 
 
-def idempotency_key(operation: str, person_id: int, generation: int) -> str:
-    """Deterministic: a retried apply produces the same key, and the authority dedups it."""
-    return f"{operation}:{person_id}:{generation}"
+def new_idempotency_key(operation: str) -> str:
+    """A key drawn once, when the operation is queued, and replayed from its row ever after.
+
+    Never built from row ids: SQLite hands the highest id out again once its row is
+    deleted (retention purges people), and a restored backup hands out ids the authority
+    has already seen. The authority answers a key it knows with its recorded answer, so a
+    reused key would make a newcomer look subscribed. An apply that rolls back sent
+    nothing, so a fresh key on the retry loses nothing either.
+    """
+    return f"{operation}:{uuid.uuid4().hex}"
 
 
 @dataclass
@@ -84,11 +92,13 @@ _EMPLOYED = (
 _STATES = select(Subscription.person_id, Subscription.status, Subscription.generation).where(
     Subscription.person_id.in_(_IDS)
 )
+# Never sent: a subscribe that has left in a batch may have been applied (its answer
+# lost in a crash), so only one that never left may be cancelled.
 _UNSENT = select(AuthorityOperation.person_id, AuthorityOperation.id).where(
     AuthorityOperation.person_id.in_(_IDS),
     AuthorityOperation.operation == "subscribe",
     AuthorityOperation.status == "pending",
-    AuthorityOperation.attempts == 0,
+    AuthorityOperation.sent_at.is_(None),
 )
 
 
@@ -182,7 +192,7 @@ def _cancel(dialect: str) -> Update:
     cancelled = _CANCELLED.table(dialect)
     return (
         update(ops)
-        .where(ops.c.id == cancelled.c.id, ops.c.attempts == 0)
+        .where(ops.c.id == cancelled.c.id, ops.c.sent_at.is_(None))
         .values(status="cancelled", done_at=bindparam("now", type_=ops.c.done_at.type))
     )
 
@@ -227,10 +237,7 @@ def _queue(
     if not actions:
         return
     dialect = dialect_of(session)
-    rows = [
-        (a.person_id, a.generation, idempotency_key(operation, a.person_id, a.generation))
-        for a in actions
-    ]
+    rows = [(a.person_id, a.generation, new_idempotency_key(operation)) for a in actions]
     session.execute(
         _queue_statement(dialect), {"op": operation, "now": now, **_QUEUED.bind(dialect, rows)}
     )
@@ -252,7 +259,9 @@ def _queue_statement(dialect: str) -> Insert:
             literal(0, Integer()).label("attempts"),
             bindparam("now", type_=ops.c.created_at.type).label("created_at"),
         ),
-        "idempotency_key",
+        "person_id",
+        "operation",
+        "generation",
     )
 
 

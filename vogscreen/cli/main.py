@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from vogscreen import __version__
-from vogscreen.cli import authority, boards, followup, reconcile, staff, status, worker
+from vogscreen.cli import authority, boards, followup, keys, reconcile, staff, status, worker
 from vogscreen.cli.context import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -17,7 +18,14 @@ from vogscreen.cli.context import (
     out,
     pass_context,
 )
-from vogscreen.exceptions import InvalidInput, LeaseHeld, VogscreenError
+from vogscreen.database import translate_error
+from vogscreen.exceptions import (
+    ConfigurationError,
+    DatabaseBusy,
+    InvalidInput,
+    LeaseHeld,
+    VogscreenError,
+)
 from vogscreen.logs import configure_logging
 from vogscreen.settings import load_settings
 
@@ -25,11 +33,18 @@ from vogscreen.settings import load_settings
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
-        except InvalidInput as exc:
+            try:
+                return super().invoke(ctx)
+            except SQLAlchemyError as exc:
+                settings = ctx.obj.settings if isinstance(ctx.obj, Context) else load_settings()
+                ours = translate_error(exc, settings.database_url)
+                if ours is None:
+                    raise
+                raise ours from None
+        except (InvalidInput, ConfigurationError) as exc:
             err.print(f"[red]error:[/] {exc}")
             ctx.exit(EXIT_USAGE)
-        except LeaseHeld as exc:
+        except (LeaseHeld, DatabaseBusy) as exc:
             err.print(f"[yellow]busy:[/] {exc}")
             ctx.exit(EXIT_BUSY)
         except VogscreenError as exc:
@@ -114,6 +129,7 @@ def _register() -> None:
     cli.add_command(boards.board)
     cli.add_command(staff.staff)
     cli.add_command(status.status)
+    cli.add_command(keys.keys)
 
 
 _register()

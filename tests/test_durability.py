@@ -1,0 +1,134 @@
+"""Nothing sent is ever forgotten, and no key is ever used twice.
+
+An operation that may have reached the authority (its batch left, the answer was lost) is
+in flight: it is replayed with its idempotency key, never cancelled. Keys never depend on
+a row id that the database may hand out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.reconcile_helpers import FAST, FlakyAuthority, hand_in
+from vogscreen.adapters.mock import MockAuthority
+from vogscreen.authority import ItemResult, SubscribeItem, UnsubscribeItem
+from vogscreen.bootstrap import App
+from vogscreen.models import AuthorityOperation, Employment
+from vogscreen.outbox import drain
+from vogscreen.reconcile import apply_pending, reconcile
+from vogscreen.retention import purge
+from vogscreen.testing import FakeClock, fake_employees
+from vogscreen.validation import validate
+
+
+class Killed(BaseException):
+    """The process died: nothing after this point of the run happens."""
+
+
+class DiesAfterTheAuthorityApplies(FlakyAuthority):
+    """The authority applies the batch; the process dies before it hears the answer."""
+
+    def subscribe(self, items: Sequence[SubscribeItem]) -> list[ItemResult]:
+        self.inner.subscribe(items)
+        raise Killed
+
+    def unsubscribe(self, items: Sequence[UnsubscribeItem]) -> list[ItemResult]:
+        self.inner.unsubscribe(items)
+        raise Killed
+
+
+def test_a_subscribe_whose_answer_was_lost_is_never_cancelled_when_the_person_leaves(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(8)
+    hand_in(app, board, staff, tmp_path)
+    apply_pending(app)
+    with pytest.raises(Killed):
+        drain(app, DiesAfterTheAuthorityApplies(mock), retry=FAST)
+    assert len(mock.list_subscriptions().items) == 8  # the authority did apply them
+
+    clock.advance(days=1)
+    hand_in(app, board, staff[:6], tmp_path)  # two leave before we heard the answer
+    summary = reconcile(app, mock, retry=FAST)
+
+    assert summary.apply.subscriptions.cancelled == 0
+    with app.sessions() as session:
+        statuses = set(session.scalars(select(AuthorityOperation.status)))
+    assert "cancelled" not in statuses
+    report = validate(app, mock, retry=FAST)
+    assert (report.missing, report.unknown) == (0, 0)
+    assert len(mock.list_subscriptions().items) == 6
+    assert set(mock.applied_counts().values()) == {1}
+
+
+def test_a_batch_is_marked_in_flight_and_committed_before_it_leaves(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path
+) -> None:
+    hand_in(app, board, fake_employees(3), tmp_path)
+    apply_pending(app)
+    seen: list[set[str]] = []
+
+    class Peeks(FlakyAuthority):
+        def subscribe(self, items: Sequence[SubscribeItem]) -> list[ItemResult]:
+            # Another connection sees what is committed while the batch is on its way.
+            with app.sessions() as session:
+                seen.append(
+                    {
+                        "sent" if row.sent_at is not None else "unsent"
+                        for row in session.scalars(select(AuthorityOperation))
+                    }
+                )
+            return super().subscribe(items)
+
+    drain(app, Peeks(mock), retry=FAST)
+    assert seen == [{"sent"}]
+
+
+def test_a_lost_answer_is_replayed_with_its_key_once_the_in_flight_lease_lapses(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    hand_in(app, board, fake_employees(4), tmp_path)
+    apply_pending(app)
+    with pytest.raises(Killed):
+        drain(app, DiesAfterTheAuthorityApplies(mock), retry=FAST)
+    # A worker that starts right after the crash leaves the rows to their sender...
+    assert drain(app, mock, retry=FAST).sent == 0
+    # ...and replays them once the sender's time is up: the authority applies nothing twice.
+    clock.advance(minutes=30)
+    summary = drain(app, mock, retry=FAST)
+    assert (summary.sent, summary.subscribed) == (4, 4)
+    assert set(mock.applied_counts().values()) == {1}
+    assert validate(app, mock, retry=FAST).missing == 0
+
+
+def test_a_newcomer_who_gets_a_purged_persons_id_is_really_subscribed(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(6)
+    hand_in(app, board, staff[:5], tmp_path)
+    reconcile(app, mock, retry=FAST)
+    hand_in(app, board, staff[:4], tmp_path)  # the newest person leaves
+    reconcile(app, mock, retry=FAST)
+    clock.advance(days=200)
+    assert purge(app)["persons"] == 1
+
+    hand_in(app, board, [*staff[:4], staff[5]], tmp_path)  # a newcomer joins
+    reconcile(app, mock, retry=FAST)
+
+    report = validate(app, mock, retry=FAST)
+    assert (report.ours, report.authority, report.missing, report.unknown) == (5, 5, 0, 0)
+    with app.sessions() as session:
+        keys = list(session.scalars(select(AuthorityOperation.idempotency_key)))
+        newcomer = session.scalar(
+            select(Employment.person_id).where(
+                Employment.personeelsnummer == staff[5].personeelsnummer
+            )
+        )
+    assert newcomer is not None
+    assert len(keys) == len(set(keys))
+    # Every key the authority ever saw was applied once: none was replayed for a stranger.
+    assert set(mock.applied_counts().values()) == {1}
