@@ -24,7 +24,7 @@ from vogscreen.cli.worker import job_registry
 from vogscreen.models import Employment, JobRun, Person
 from vogscreen.reconcile import reconcile
 from vogscreen.retention import purge
-from vogscreen.runs import acquire_lease, running
+from vogscreen.runs import acquire_lease, claim_slot, running
 from vogscreen.schedule import latest_slot, parse_schedule
 from vogscreen.status import status
 from vogscreen.testing import FakeClock, fake_employees, staff_csv
@@ -234,3 +234,47 @@ def test_the_worker_stops_on_sigterm_with_exit_0_and_logs_each_run_with_its_id(
     assert any(event["event"] == "worker.stopped" for event in events)
     with app.sessions() as session:
         assert "running" not in set(session.scalars(select(JobRun.outcome)))
+
+
+def dead_run(app: App, job: str, board: str, slot: str) -> int:
+    """A run whose process was SIGKILLed: claimed, its lease taken, then nothing."""
+    run_id = claim_slot(app, job, board, slot, "dead:1")
+    assert run_id is not None
+    assert acquire_lease(app, board, f"dead:1/run-{run_id}", app.settings.lease_seconds)
+    return run_id
+
+
+def test_a_killed_manual_run_is_marked_abandoned_when_its_lease_is_taken_over(
+    app: App, board: str, run: Cli, clock: FakeClock
+) -> None:
+    dead = dead_run(app, "reconcile", board, "manual:dead")
+    clock.advance(minutes=5)
+    with running(app, "reconcile", board) as alive:
+        assert alive is not None
+    runs = {entry["id"]: entry for entry in json.loads(run("runs", "--json").stdout)}
+    assert runs[dead]["outcome"] == "abandoned"
+    assert runs[dead]["finished_at"] is not None
+    assert "taken over" in runs[dead]["error"]
+    assert runs[alive.id]["outcome"] == "ok"
+    assert not status(app)["healthy"]  # a run that died is a problem an operator sees
+    # A worker does not run a manual run again: it was the operator's, and it is over.
+    Worker(app, job_registry(), name="survivor").sweep()
+    assert json.loads(run("runs", "--json").stdout)[-1]["outcome"] == "abandoned"
+
+
+def test_a_killed_scheduled_run_marked_abandoned_is_still_taken_over_and_finished(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path, clock: FakeClock
+) -> None:
+    hand_in(app, board, fake_employees(3), tmp_path)
+    slot = "2026-06-01T09:00:00Z"
+    dead = dead_run(app, "reconcile", board, slot)
+    clock.advance(minutes=5)
+    with running(app, "drain", board):  # another job of the board takes its lease first
+        pass
+    with app.sessions() as session:
+        assert session.get(JobRun, dead).outcome == "abandoned"  # type: ignore[union-attr]
+    Worker(app, job_registry(), name="survivor").sweep()
+    with app.sessions() as session:
+        taken = session.get(JobRun, dead)
+        assert taken is not None
+        assert (taken.outcome, taken.attempts, taken.worker) == ("ok", 2, "survivor")

@@ -322,6 +322,7 @@ class JobRun(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     finished_at: Mapped[dt.datetime | None]
     # running | ok | failed | busy (the board's lease was held) | stopped (SIGTERM)
+    # | abandoned (its process died; recorded when another run took over its lease)
     outcome: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)

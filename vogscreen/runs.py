@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import threading
 import time
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from vogscreen.bootstrap import App
 from vogscreen.database import transaction
@@ -34,6 +36,9 @@ from vogscreen.models import JobRun, Lease
 log = structlog.get_logger(__name__)
 
 ALL_BOARDS = "*"
+MANUAL_SLOT = "manual:"
+RUNNING = "running"
+ABANDONED = "abandoned"  # its process died; a scheduled slot's run may still be taken over
 
 
 def worker_name() -> str:
@@ -49,12 +54,19 @@ def acquire_lease(app: App, key: str, holder: str, seconds: int) -> bool:
     now = app.now()
     expires = now + dt.timedelta(seconds=seconds)
     with transaction(app.sessions) as session:
+        lapsed = session.scalar(
+            select(Lease.holder).where(
+                Lease.key == key, Lease.expires_at < now, Lease.holder != holder
+            )
+        )
         taken = session.execute(
             update(Lease)
             .where(Lease.key == key, or_(Lease.expires_at < now, Lease.holder == holder))
             .values(holder=holder, expires_at=expires)
         )
         if taken.rowcount:  # type: ignore[attr-defined]
+            if lapsed is not None:
+                _abandon(session, lapsed, holder, now)
             return True
     try:
         with transaction(app.sessions) as session:
@@ -62,6 +74,28 @@ def acquire_lease(app: App, key: str, holder: str, seconds: int) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+_HOLDER_RUN = re.compile(r"/run-(\d+)$")
+
+
+def _abandon(session: Session, lapsed: str, taker: str, now: dt.datetime) -> None:
+    """The run whose lease lapsed (its process was killed) is recorded as abandoned, not
+    left "running" for ever. A run that takes over its own lease (a worker adopting it)
+    is the same run going on, not an abandoned one."""
+    dead, alive = _HOLDER_RUN.search(lapsed), _HOLDER_RUN.search(taker)
+    if dead is None or (alive is not None and alive.group(1) == dead.group(1)):
+        return
+    session.execute(
+        update(JobRun)
+        .where(JobRun.id == int(dead.group(1)), JobRun.outcome == RUNNING)
+        .values(
+            outcome=ABANDONED,
+            finished_at=now,
+            error=f"abandoned: its process stopped renewing the lease; taken over by {taker}",
+        )
+    )
+    log.warning("run.abandoned", abandoned_run=int(dead.group(1)), taken_over_by=taker)
 
 
 def renew_lease(app: App, key: str, holder: str, seconds: int) -> bool:
@@ -99,7 +133,7 @@ def claim_slot(app: App, job: str, board: str, slot: str, worker: str) -> int | 
                     worker=worker,
                     started_at=now,
                     heartbeat_at=now,
-                    outcome="running",
+                    outcome=RUNNING,
                     attempts=1,
                     counts={},
                 )
@@ -116,14 +150,29 @@ def take_over(app: App, run_id: int, worker: str, stale_before: dt.datetime) -> 
     with transaction(app.sessions) as session:
         taken = session.execute(
             update(JobRun)
-            .where(
-                JobRun.id == run_id,
-                JobRun.outcome == "running",
-                JobRun.heartbeat_at < stale_before,
+            .where(JobRun.id == run_id, *_adoptable(stale_before))
+            .values(
+                worker=worker,
+                heartbeat_at=now,
+                attempts=JobRun.attempts + 1,
+                outcome=RUNNING,
+                finished_at=None,
+                error=None,
             )
-            .values(worker=worker, heartbeat_at=now, attempts=JobRun.attempts + 1)
         )
         return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _adoptable(stale_before: dt.datetime) -> tuple[Any, ...]:
+    """Runs whose worker died: still "running" with a stale heartbeat, or a scheduled
+    slot's run already marked abandoned when another run took its lease."""
+    return (
+        JobRun.heartbeat_at < stale_before,
+        or_(
+            JobRun.outcome == RUNNING,
+            and_(JobRun.outcome == ABANDONED, ~JobRun.slot.startswith(MANUAL_SLOT)),
+        ),
+    )
 
 
 def abandoned_runs(app: App, stale_before: dt.datetime) -> list[tuple[int, str, str, str]]:
@@ -132,7 +181,7 @@ def abandoned_runs(app: App, stale_before: dt.datetime) -> list[tuple[int, str, 
             (row.id, row.job, row.board_key, row.slot)
             for row in session.execute(
                 select(JobRun.id, JobRun.job, JobRun.board_key, JobRun.slot).where(
-                    JobRun.outcome == "running", JobRun.heartbeat_at < stale_before
+                    *_adoptable(stale_before)
                 )
             )
         ]
@@ -213,7 +262,7 @@ def running(
     lease_seconds = lease_seconds or app.settings.lease_seconds
     manual = slot is None and run_id is None
     if run_id is None:
-        slot = slot or f"manual:{uuid.uuid4().hex[:12]}"
+        slot = slot or f"{MANUAL_SLOT}{uuid.uuid4().hex[:12]}"
         run_id = claim_slot(app, job, board, slot, worker)
         if run_id is None:
             yield None

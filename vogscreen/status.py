@@ -154,7 +154,8 @@ def status(app: App) -> dict[str, Any]:
         failed_runs = (
             session.scalar(
                 select(func.count()).where(
-                    JobRun.outcome == "failed", JobRun.started_at >= now - dt.timedelta(days=1)
+                    JobRun.outcome.in_(("failed", "abandoned")),
+                    JobRun.started_at >= now - dt.timedelta(days=1),
                 )
             )
             or 0
@@ -164,7 +165,7 @@ def status(app: App) -> dict[str, Any]:
     problems = [
         text
         for count, text in (
-            (failed_runs, f"{failed_runs} run(s) failed in the last day"),
+            (failed_runs, f"{failed_runs} run(s) failed or were abandoned in the last day"),
             (stuck_operations, f"{stuck_operations} authority operation(s) stuck over 24 hours"),
             (stuck_notifications, f"{stuck_notifications} notification(s) stuck over 24 hours"),
         )
