@@ -132,7 +132,7 @@ def test_an_older_list_held_can_be_rejected_or_confirmed_like_a_removal_hold(
 def test_a_list_that_undoes_a_pending_list_is_reported_and_every_supersede_is_visible(
     app: App, board: str, mock: MockAuthority, tmp_path: Path, run: Cli
 ) -> None:
-    old, new, pending = a_pending_list_with_new_hires_and_leavers(app, board, mock, tmp_path)
+    old, _, pending = a_pending_list_with_new_hires_and_leavers(app, board, mock, tmp_path)
     # A newer export that drops the pending list's 3 new hires and brings back its 2 leavers.
     path = saved_xlsx(tmp_path / "june.xlsx", old, dt.datetime(2026, 5, 31, 8, 0))
     report = upload(app, board, path)
