@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import Insert
 from vogscreen import audit, snapshot
 from vogscreen.cases import OPEN, close_by_staff_list, close_for_ended_employments
 from vogscreen.database import Lookup, Rows, dialect_of
-from vogscreen.intake.service import current_and_lapsed, preview_counts
+from vogscreen.intake.service import HOLD_REMOVALS, current_and_lapsed, preview_counts
 from vogscreen.models import (
     Board,
     Case,
@@ -184,7 +184,7 @@ def apply_board(
         )
         if reason is not None:
             latest.status = "held"
-            latest.report = {**latest.report, "reason": reason}
+            latest.report = {**latest.report, "reason": reason, "hold": HOLD_REMOVALS}
             audit.record(
                 session,
                 at=now,
