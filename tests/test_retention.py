@@ -97,7 +97,7 @@ def test_the_authority_subscribes_a_purged_person_who_comes_back(
 ) -> None:
     staff = a_leaver_the_board_keeps_sending(app, board, mock, tmp_path, clock)
     assert purge(app)["persons"] == 1
-    staff[5] = dataclasses.replace(staff[5], end_date=None)
-    hand_in(app, board, staff, tmp_path)
+    staff[5] = dataclasses.replace(staff[5], end_date=None, function="directeur")
+    assert hand_in(app, board, staff, tmp_path).status == "accepted"
     reconcile(app, mock, retry=FAST)
     assert len(mock.list_subscriptions().items) == 6
