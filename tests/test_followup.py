@@ -23,7 +23,7 @@ from vogscreen.bootstrap import App
 from vogscreen.cases import list_cases, remind, resolve
 from vogscreen.exceptions import AuthorityUnavailable, StateConflict
 from vogscreen.hits import list_hits, poll
-from vogscreen.models import MockAuthorityHit, Notification
+from vogscreen.models import AuditEvent, MockAuthorityHit, Notification
 from vogscreen.notify import notify
 from vogscreen.outbox import retry_policy
 from vogscreen.reconcile import reconcile
@@ -228,6 +228,39 @@ def test_a_later_staff_list_closes_cases_for_leavers_and_for_a_new_vog(
     assert outcomes[renewer.personeelsnummer] == ("resolved", "new_vog")
     assert outcomes[leaver.personeelsnummer] == ("resolved", "employment_ended")
     assert outcomes[waiting.personeelsnummer] == ("open", None)
+
+
+def test_a_passed_datum_uit_dienst_closes_the_case_as_a_list_dropping_the_person_does(
+    app: App, mock: MockAuthority, smtp: Inbox, tmp_path: Path, clock: FakeClock
+) -> None:
+    staff_a, _, _ = two_boards_with_a_shared_teacher(app, mock, tmp_path)
+    dropped, lapsing = staff_a[2], staff_a[3]
+    for person in (dropped, lapsing):
+        raise_hit(app, mock, BOARD_A, person.personeelsnummer)
+    poll(app, mock)
+    clock.advance(days=20)
+    leaving_on = app.today() + dt.timedelta(days=3)
+    next_list = [
+        dataclasses.replace(e, end_date=leaving_on) if e is lapsing else e
+        for e in staff_a
+        if e is not dropped
+    ]
+    first = hand_in(app, BOARD_A, next_list, tmp_path)
+    reconcile(app, mock)
+    clock.advance(days=4)
+    assert reconcile(app, mock).apply.lapsed == 1
+    closed = {
+        view.personeelsnummer: (view.status, view.outcome, view.resolved_by)
+        for view in list_cases(app)
+    }
+    by = f"staff list {first.id}"
+    assert closed[dropped.personeelsnummer] == ("resolved", "employment_ended", by)
+    assert closed[lapsing.personeelsnummer] == ("resolved", "employment_ended", by)
+    with app.sessions() as session:
+        resolved = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "case.resolved")
+        ).all()
+    assert resolved == [{"outcome": "employment_ended"}] * 2
 
 
 def test_a_case_is_resolved_by_hand_once(

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
 from vogscreen import audit, snapshot
-from vogscreen.cases import OPEN, close_by_staff_list
-from vogscreen.database import Lookup, Rows, chunks, dialect_of
-from vogscreen.intake.service import current_and_lapsed, preview_counts
+from vogscreen.cases import OPEN, close_by_staff_list, close_for_ended_employments
+from vogscreen.database import Lookup, Rows, dialect_of
+from vogscreen.intake.service import HOLD_REMOVALS, current_and_lapsed, preview_counts
 from vogscreen.models import (
     Board,
     Case,
@@ -57,6 +57,9 @@ class BoardResult:
     counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     changes: SubscriptionChanges = field(default_factory=SubscriptionChanges)
+    # Older pending lists this run marked superseded (never applied), and the list that won.
+    superseded: list[int] = field(default_factory=list)
+    superseded_by: int | None = None
 
 
 @dataclass
@@ -135,13 +138,16 @@ def apply_board(
         return None
     latest = pending[-1]
     last_applied = session.scalar(_LAST_APPLIED, {"board": board.id})
-    # Older pending lists are overtaken by the newest; a list older than the last applied
-    # one is never applied over it.
-    for staff_list in pending[:-1]:
-        _decide(staff_list, "superseded", now, actor)
+    # A list older than the last applied one is never applied over it.
     if last_applied is not None and latest.id < last_applied:
-        _decide(latest, "superseded", now, actor)
-        return BoardResult(board.number, latest.id, "superseded")
+        _supersede(session, board, pending, last_applied, now, actor)
+        return BoardResult(
+            board.number,
+            latest.id,
+            "superseded",
+            superseded=[staff_list.id for staff_list in pending],
+            superseded_by=last_applied,
+        )
 
     if last_applied is None:
         # The board's first list: everything is new.
@@ -178,7 +184,7 @@ def apply_board(
         )
         if reason is not None:
             latest.status = "held"
-            latest.report = {**latest.report, "reason": reason}
+            latest.report = {**latest.report, "reason": reason, "hold": HOLD_REMOVALS}
             audit.record(
                 session,
                 at=now,
@@ -189,17 +195,14 @@ def apply_board(
                 board_id=board.id,
                 **counts,
             )
-            log.warning("staff_list.held", board=board.number, staff_list=latest.id, **counts)
+            # The older pending lists stay pending: they are not overtaken by a list that
+            # may yet be rejected (the caller applies the newest of them next).
             return BoardResult(board.number, latest.id, "held", counts, reason)
 
     ended_rows = {e.person_id: e.id for e in employments if e.ended_at is not None}
-    if diff.end:
-        session.execute(
-            update(table(Employment))
-            .where(table(Employment).c.id == bindparam("eid"))
-            .values(ended_at=now),
-            [{"eid": employment.employment_id} for employment in diff.end],
-        )
+    closed = end_employments(
+        session, {employment.employment_id: latest.id for employment in diff.end}, now
+    )
     if diff.update:
         session.execute(
             update(table(Employment))
@@ -244,14 +247,13 @@ def apply_board(
         )
     _update_names(session, rows)
     _decide(latest, "applied", now, actor)
+    # Older pending lists are overtaken by the newest, visibly.
+    _supersede(session, board, pending[:-1], latest.id, now, actor)
     listed = _listed_with_open_cases(session, board.id, latest.id, diff)
-    closed = (
-        0
-        if listed is None
-        else close_by_staff_list(
+    if listed is not None:
+        closed += close_by_staff_list(
             session, board_id=board.id, staff_list_id=latest.id, listed=listed, now=now
         )
-    )
     started = [row.person for row in diff.start]
     changes = sync_people(
         session, started + [employment.person for employment in diff.end], now, employed=started
@@ -267,9 +269,36 @@ def apply_board(
         **counts,
         **changes.as_dict(),
         cases_closed=closed,
+        superseded=[staff_list.id for staff_list in pending[:-1]],
     )
-    log.info("staff_list.applied", board=board.number, staff_list=latest.id, **counts)
-    return BoardResult(board.number, latest.id, "applied", counts, changes=changes)
+    return BoardResult(
+        board.number,
+        latest.id,
+        "applied",
+        counts,
+        changes=changes,
+        superseded=[staff_list.id for staff_list in pending[:-1]],
+        superseded_by=latest.id,
+    )
+
+
+def log_result(result: BoardResult) -> None:
+    """The log lines of a board's apply, once it is committed (a dry run logs none)."""
+    for staff_list in result.superseded:
+        log.warning(
+            "staff_list.superseded",
+            board=result.board,
+            staff_list=staff_list,
+            by=result.superseded_by,
+        )
+    if result.outcome == "held":
+        log.warning(
+            "staff_list.held", board=result.board, staff_list=result.staff_list, **result.counts
+        )
+    elif result.outcome == "applied":
+        log.info(
+            "staff_list.applied", board=result.board, staff_list=result.staff_list, **result.counts
+        )
 
 
 def _listed_with_open_cases(
@@ -298,6 +327,30 @@ def _listed_with_open_cases(
 
 def _term_params(terms: Terms) -> dict[str, Any]:
     return {"v_" + name: getattr(terms, name) for name in TERM_COLUMNS}
+
+
+def _supersede(
+    session: Session,
+    board: Board,
+    staff_lists: Sequence[StaffList],
+    by: int,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    """Mark lists that were never applied as overtaken by list ``by``, in the audit too."""
+    for staff_list in staff_lists:
+        _decide(staff_list, "superseded", now, actor)
+        audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="staff_list.superseded",
+            entity="staff_list",
+            entity_id=staff_list.id,
+            board_id=board.id,
+            board=board.number,
+            by=by,
+        )
 
 
 def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) -> None:
@@ -366,24 +419,34 @@ def _start_employments(dialect: str, everyone: bool) -> Insert:
     )
 
 
+def end_employments(session: Session, ended: dict[int, int], now: dt.datetime) -> int:
+    """End employments, each by a staff list (employment id → list id), and close their
+    open cases: the one way an employment ends, whether a list dropped the person or the
+    datum_uit_dienst a list gave has passed. Returns the number of cases closed."""
+    if not ended:
+        return 0
+    session.execute(
+        update(table(Employment))
+        .where(table(Employment).c.id == bindparam("eid"))
+        .values(ended_at=now),
+        [{"eid": employment_id} for employment_id in ended],
+    )
+    return close_for_ended_employments(session, ended, now)
+
+
 def end_lapsed_employments(
     session: Session, *, now: dt.datetime, today: dt.date, actor: str
 ) -> tuple[int, SubscriptionChanges]:
     """End employments whose datum_uit_dienst has passed since their list was applied."""
     lapsed = session.execute(
-        select(Employment.id, Employment.person_id, Employment.board_id).where(
+        select(Employment.id, Employment.person_id, Employment.last_staff_list_id).where(
             Employment.ended_at.is_(None), Employment.end_date < today
         )
     ).all()
     if not lapsed:
         return 0, SubscriptionChanges()
-    for chunk in chunks([row.id for row in lapsed]):
-        session.execute(
-            update(Employment)
-            .where(Employment.id.in_(chunk))
-            .values(ended_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    # The list that set the end date is the one that last changed the employment.
+    closed = end_employments(session, {row.id: row.last_staff_list_id for row in lapsed}, now)
     changes = sync_people(session, [row.person_id for row in lapsed], now)
     audit.record(
         session,
@@ -393,6 +456,7 @@ def end_lapsed_employments(
         entity="employment",
         ended=len(lapsed),
         **changes.as_dict(),
+        cases_closed=closed,
     )
     return len(lapsed), changes
 

@@ -1,16 +1,18 @@
 """Case follow-up: one case per (hit, board), open until the board has dealt with it.
 
-A case closes by hand (``vogscreen cases resolve``) or by a later staff list of the
-board: *employment ended* when the person is no longer on it, *new VOG* when it carries a
-``vog_datum`` after the hit. While a case stays open past the reminder period, the board
-gets a reminder, then one every period after: never more than one per period.
+A case closes by hand (``vogscreen cases resolve``) or by the board's staff list:
+*employment ended* when the employment ends, whether a later list drops the person or the
+``datum_uit_dienst`` a list gave passes (:func:`close_for_ended_employments` serves both),
+*new VOG* when a later list carries a ``vog_datum`` after the hit. While a case stays open
+past the reminder period, the board gets a reminder, then one every period after: never
+more than one per period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from vogscreen import audit
 from vogscreen.boards import check_board_number
 from vogscreen.bootstrap import App
-from vogscreen.database import insert_ignore, transaction
+from vogscreen.database import chunks, insert_ignore, transaction
 from vogscreen.exceptions import InvalidInput, NotFound, StateConflict
 from vogscreen.models import Board, Case, Employment, Hit, Notification, Person, table
 
@@ -170,6 +172,32 @@ def resolve(app: App, reference: str, outcome: str, who: str | None = None) -> C
             raise StateConflict(f"case {reference} is already resolved ({case.outcome})")
         _close(session, [case], outcome, who or app.settings.actor, app.now())
         return case
+
+
+def close_for_ended_employments(
+    session: Session, ended: Mapping[int, int], now: dt.datetime
+) -> int:
+    """Close the open cases of employments that ended, as *employment ended*.
+
+    ``ended`` maps each ended employment to the staff list that ended it: the one that
+    dropped the person, or the one whose ``datum_uit_dienst`` has passed.
+    """
+    cases: list[Case] = []
+    for chunk in chunks(list(ended)):
+        cases.extend(
+            session.scalars(
+                select(Case)
+                .where(Case.status == OPEN, Case.employment_id.in_(chunk))
+                .order_by(Case.id)
+            )
+        )
+    by_list: dict[int, list[Case]] = {}
+    for case in cases:
+        assert case.employment_id is not None
+        by_list.setdefault(ended[case.employment_id], []).append(case)
+    for staff_list_id, closing in by_list.items():
+        _close(session, closing, "employment_ended", f"staff list {staff_list_id}", now)
+    return len(cases)
 
 
 def close_by_staff_list(

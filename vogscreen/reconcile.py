@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from vogscreen import audit
 from vogscreen.apply import (
     ApplySummary,
+    BoardResult,
     apply_board,
     boards_with_pending_lists,
     end_lapsed_employments,
     heal,
+    log_result,
 )
 from vogscreen.authority import ScreeningAuthority
 from vogscreen.boards import check_board_number, get_board
@@ -58,6 +60,8 @@ class ReconcileSummary:
                     "outcome": result.outcome,
                     "counts": result.counts,
                     "reason": result.reason,
+                    "superseded": result.superseded,
+                    "superseded_by": result.superseded_by,
                 }
                 for result in self.apply.boards
             ],
@@ -87,13 +91,20 @@ def apply_pending(
         with app.sessions() as session:
             get_board(session, number)  # an unknown board is an error, not "nothing to do"
 
-    def apply_one(session: Session, board_id: int) -> None:
+    def apply_one(session: Session, board_id: int) -> list[BoardResult]:
         board_row = session.get(Board, board_id)
         assert board_row is not None
-        result = apply_board(session, board_row, now=now, today=today, actor=actor)
-        if result is not None:
+        results = []
+        # A held list leaves the older pending lists pending: the newest of them is next.
+        while (
+            result := apply_board(session, board_row, now=now, today=today, actor=actor)
+        ) is not None:
+            results.append(result)
             summary.boards.append(result)
             summary.subscriptions.add(result.changes)
+            if result.outcome != "held":
+                break
+        return results
 
     def wrap_up(session: Session) -> None:
         if not finish:
@@ -118,8 +129,11 @@ def apply_pending(
         return summary
     # Each board in its own transaction: one board's trouble never undoes another's.
     for board_id, board_number in boards:
-        with (guard or _unguarded)(board_number), transaction(app.sessions) as session:
-            apply_one(session, board_id)
+        with (guard or _unguarded)(board_number):
+            with transaction(app.sessions) as session:
+                results = apply_one(session, board_id)
+            for result in results:
+                log_result(result)
     with transaction(app.sessions) as session:
         wrap_up(session)
     return summary
@@ -157,7 +171,10 @@ def reconcile(
         refresh_statistics(app)
     if not dry_run and authority is not None:
         summary.drain = drain(app, authority, retry=retry, progress=progress)
-    log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
+    if dry_run:
+        log.info("reconcile.planned", **summary.apply.subscriptions.as_dict())
+    else:
+        log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
     return summary
 
 
@@ -207,6 +224,7 @@ def _decide_held(app: App, staff_list_id: int, status: str) -> tuple[str, int | 
             entity="staff_list",
             entity_id=staff_list.id,
             board_id=board.id,
+            **({"board": board.number, "by": newer} if newer is not None else {}),
         )
         return board.number, newer
 

@@ -1,9 +1,16 @@
 """Retention: forget people who no longer work anywhere, once it is safe.
 
 Employments that ended more than the retention period ago (default 183 days) are purged,
-with the rows of old staff lists; then persons with no employment left, whose subscription
-has ended (or never existed), are purged with what refers to them. Hits keep their date
-but lose the link to the person. The audit trail records counts, never identities.
+with the rows of old staff lists; then persons known for longer than the period, with no
+employment left and whose subscription has ended (or never existed), are purged with what
+refers to them, whether or not a list still names them. A board that keeps sending a
+leaver's row with a past ``datum_uit_dienst`` does not keep them for ever: their rows go
+too. A row is one interval of the chain of a board's lists (:mod:`vogscreen.snapshot`), so
+deleting it leaves every other row, and every list, whole; a later list that names the
+person again brings them back as a new person. Only a row that a board's newest list still
+holds and that has not ended (a list waiting to be applied or confirmed) keeps its person.
+Hits keep their date but lose the link to the person. The audit trail records counts,
+never identities.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 
 from vogscreen import audit
 from vogscreen.bootstrap import App
@@ -57,12 +64,22 @@ def purge(app: App) -> dict[str, int]:
         )
         counts["staff_list_rows"] = int(removed.rowcount or 0)  # type: ignore[attr-defined]
         employed = exists().where(Employment.person_id == Person.id)
-        listed = exists().where(StaffListRow.person_id == Person.id)
+        wanted = exists().where(
+            StaffListRow.person_id == Person.id,
+            StaffListRow.removed_in_list_id.is_(None),
+            or_(StaffListRow.end_date.is_(None), StaffListRow.end_date >= app.today()),
+        )
         subscribed = exists().where(
             Subscription.person_id == Person.id, Subscription.status != ENDED
         )
-        gone = list(session.scalars(select(Person.id).where(~employed, ~listed, ~subscribed)))
+        gone = list(
+            session.scalars(
+                select(Person.id).where(Person.created_at < cutoff, ~employed, ~wanted, ~subscribed)
+            )
+        )
         for ids in chunks(gone):
+            rows = session.execute(delete(StaffListRow).where(StaffListRow.person_id.in_(ids)))
+            counts["staff_list_rows"] += int(rows.rowcount or 0)  # type: ignore[attr-defined]
             session.execute(update(Hit).where(Hit.person_id.in_(ids)).values(person_id=None))
             session.execute(delete(AuthorityOperation).where(AuthorityOperation.person_id.in_(ids)))
             session.execute(delete(Subscription).where(Subscription.person_id.in_(ids)))

@@ -1,9 +1,11 @@
-"""A board's current staff, as operators see it: never a BSN, never a birth date."""
+"""A board's current staff and its lists, as operators see them: never a BSN, never a
+birth date."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -40,6 +42,8 @@ class StaffOverview:
     staff_list_status: str | None
     received_at: dt.datetime | None
     members: list[StaffMember]
+    hold: str | None = None  # why the list is held, when it is
+    reason: str | None = None
 
 
 def current_staff(app: App, number: str) -> StaffOverview:
@@ -79,5 +83,46 @@ def current_staff(app: App, number: str) -> StaffOverview:
             for row, screening in rows
         ]
         return StaffOverview(
-            board.number, staff_list.id, staff_list.status, staff_list.received_at, members
+            board.number,
+            staff_list.id,
+            staff_list.status,
+            staff_list.received_at,
+            members,
+            *_hold_of(staff_list),
         )
+
+
+def _hold_of(staff_list: StaffList) -> tuple[str | None, str | None]:
+    if staff_list.status != "held":
+        return None, None
+    # Lists held before hold reasons were recorded were all held by the removal guard.
+    return staff_list.report.get("hold") or "removals", staff_list.report.get("reason")
+
+
+def history(app: App, number: str) -> list[dict[str, Any]]:
+    """Every list the board handed in, oldest first: status, counts, who and when."""
+    with app.sessions() as session:
+        board = get_board(session, number)
+        lists = session.scalars(
+            select(StaffList).where(StaffList.board_id == board.id).order_by(StaffList.id)
+        ).all()
+        return [_history_item(staff_list) for staff_list in lists]
+
+
+def _history_item(staff_list: StaffList) -> dict[str, Any]:
+    hold, reason = _hold_of(staff_list)
+    report = staff_list.report
+    return {
+        "id": staff_list.id,
+        "status": staff_list.status,
+        "file": staff_list.filename,
+        "received_at": staff_list.received_at.isoformat(),
+        "received_by": staff_list.received_by,
+        "saved_at": report.get("saved_at"),
+        "counts": {**staff_list.counts, "rows": staff_list.row_count},
+        "problems": len(report.get("problems") or []),
+        "hold": hold,
+        "reason": reason,
+        "decided_at": staff_list.decided_at.isoformat() if staff_list.decided_at else None,
+        "decided_by": staff_list.decided_by,
+    }

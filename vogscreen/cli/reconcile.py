@@ -106,6 +106,12 @@ def _print_summary(app: App, summary: ReconcileSummary) -> None:
         out.print(table)
     else:
         out.print("No pending staff lists.")
+    for result in summary.apply.boards:
+        for staff_list in result.superseded:
+            out.print(
+                f"[yellow]Staff list {staff_list} of board {result.board} is superseded[/] by "
+                f"staff list {result.superseded_by}: it was never applied."
+            )
     for result in summary.apply.held:
         out.print(
             f"[yellow]Held[/] staff list {result.staff_list} of board {result.board}: "

@@ -12,7 +12,7 @@ from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pas
 from vogscreen.csvout import write_csv
 from vogscreen.intake import service
 from vogscreen.intake.service import UploadReport
-from vogscreen.staff import current_staff
+from vogscreen.staff import current_staff, history
 
 _SHOWN_PROBLEMS = 100
 
@@ -96,10 +96,28 @@ def _print_report(report: UploadReport) -> None:
     table.add_row(*(str(counts[key]) for key in ("rows", "new", "leaving", "changed", "unchanged")))
     out.print(table)
     if report.status == service.HELD and report.reason:
+        if report.dry_run:
+            out.print(
+                f"[yellow]Would be held[/] ({report.hold}): {report.reason}. Handed in, it "
+                "would wait for an operator to confirm or reject it."
+            )
+        else:
+            out.print(
+                f"[yellow]Held[/] ({report.hold}) and not applied: {report.reason}. Check the "
+                f"file; then `vogscreen staff confirm {report.id}` applies it, "
+                f"`vogscreen staff reject {report.id}` discards it."
+            )
+    if report.supersedes:
+        would = "would supersede" if report.dry_run else "supersedes"
         out.print(
-            f"[yellow]Held[/] and not applied: {report.reason}. Check the file; then "
-            f"`vogscreen staff confirm {report.id}` applies it, "
-            f"`vogscreen staff reject {report.id}` discards it."
+            f"[yellow]This list {would}[/] pending staff list(s) "
+            f"{', '.join(map(str, report.supersedes))}: they will never be applied."
+        )
+    if report.undoes and report.undoes["people"]:
+        out.print(
+            f"[yellow]It undoes[/] the changes of pending staff list "
+            f"{report.undoes['staff_list']} for {report.undoes['people']} person(s): new staff "
+            "left out, leavers back or changes reverted."
         )
 
 
@@ -123,6 +141,8 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
         f"Board {overview.board}: {len(overview.members)} staff, from staff list "
         f"{overview.staff_list_id} ({overview.staff_list_status}, received {received} UTC)."
     )
+    if overview.hold is not None:
+        out.print(f"[yellow]Held[/] ({overview.hold}): {overview.reason}.")
     header = [
         "personeelsnummer",
         "name",
@@ -154,6 +174,38 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
         with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
             write_csv(handle, header, rows)
         out.print(f"Wrote {csv_path}.")
+
+
+@staff.command("history")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print the lists as JSON.")
+@pass_context
+def history_command(context: Context, number: str, as_json: bool) -> None:
+    """Every staff list board NUMBER handed in: status, counts and who handed it in."""
+    lists = history(context.app, number)
+    if as_json:
+        click.echo(json.dumps(lists, indent=2, ensure_ascii=False))
+        return
+    if not lists:
+        out.print(f"Board {number} has handed in no staff list yet.")
+        return
+    keys = ("rows", "new", "leaving", "changed", "unchanged")
+    table = Table("id", "status", "file", "received (UTC)", "by", *keys, "why")
+    for item in lists:
+        counts = item["counts"]
+        why = f"{item['hold']}: {item['reason']}" if item["hold"] else ""
+        if item["problems"]:
+            why = f"{item['problems']} problem(s)"
+        table.add_row(
+            str(item["id"]),
+            item["status"],
+            item["file"],
+            item["received_at"][:16].replace("T", " "),
+            item["received_by"],
+            *(str(counts.get(key, "")) for key in keys),
+            why,
+        )
+    out.print(table)
 
 
 def print_report(report: UploadReport) -> None:

@@ -29,6 +29,7 @@ from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import Cell, Table, read_table
+from vogscreen.intake.saved import saved_at
 from vogscreen.intake.validate import StaffRow, Validated, validate_table
 from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
 from vogscreen.plan import (
@@ -48,6 +49,11 @@ REJECTED = "rejected"
 HELD = "held"
 UNCHANGED = "unchanged"
 
+# Why a list is held: it would end too many employments, or its file is older than a list
+# the board handed in before (it would undo that list's changes).
+HOLD_REMOVALS = "removals"
+HOLD_OLDER_FILE = "older_file"
+
 # Statuses of a stored list that count as "accepted" (its rows are the board's staff).
 LIVE_STATUSES = ("pending", "applied", "held")
 
@@ -66,6 +72,12 @@ class UploadReport:
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
     reason: str | None = None
+    hold: str | None = None  # HOLD_REMOVALS or HOLD_OLDER_FILE when held
+    saved_at: dt.datetime | None = None  # an XLSX export's last-saved time
+    # The pending lists this one overtakes (they will never be applied), and how many
+    # people's changes of the newest of them it undoes.
+    supersedes: list[int] = field(default_factory=list)
+    undoes: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +88,10 @@ class UploadReport:
             "dry_run": self.dry_run,
             "counts": dict(self.counts),
             "reason": self.reason,
+            "hold": self.hold,
+            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
+            "supersedes": list(self.supersedes),
+            "undoes": self.undoes,
             "problems": [problem.as_dict() for problem in self.problems],
         }
 
@@ -351,6 +367,115 @@ def _preview(
     return preview_counts(diff_board(fresh, current, today), len(current))
 
 
+_PENDING_LISTS = (
+    select(StaffList.id)
+    .where(StaffList.board_id == _BOARD, StaffList.status == "pending")
+    .order_by(StaffList.id)
+)
+# Lists a board has moved on to: a file like an earlier one is older than these.
+_TAKEN = ("pending", "applied")
+_SAME_FILE = (
+    select(StaffList.id)
+    .where(
+        StaffList.board_id == _BOARD,
+        StaffList.sha256 == bindparam("sha256"),
+        StaffList.status != REJECTED,
+    )
+    .order_by(StaffList.id.desc())
+    .limit(1)
+)
+_TAKEN_SINCE = (
+    select(StaffList.id, StaffList.report)
+    .where(
+        StaffList.board_id == _BOARD,
+        StaffList.status.in_(_TAKEN),
+        StaffList.id > bindparam("since", type_=Integer()),
+    )
+    .order_by(StaffList.id.desc())
+    .limit(1)
+)
+
+
+def _older_file(
+    session: Session, board_id: int, sha256: str, saved: dt.datetime | None
+) -> str | None:
+    """Why the file is older than a list the board moved on to, or None.
+
+    Older is the same file as an earlier list that a pending or applied list came after,
+    or an XLSX saved before the newest pending or applied list's XLSX was.
+    """
+    same = session.scalar(_SAME_FILE, {"board": board_id, "sha256": sha256})
+    if same is not None:
+        newer = session.execute(_TAKEN_SINCE, {"board": board_id, "since": same}).first()
+        if newer is not None:
+            return (
+                f"it is the same file as staff list {same}, and the board handed in staff "
+                f"list {newer.id} after it; this older file would undo that list's changes"
+            )
+    if saved is None:
+        return None
+    newest = session.execute(_TAKEN_SINCE, {"board": board_id, "since": 0}).first()
+    theirs = newest.report.get("saved_at") if newest is not None else None
+    if newest is None or theirs is None or saved >= dt.datetime.fromisoformat(theirs):
+        return None
+    return (
+        f"the file was saved {saved:%Y-%m-%d %H:%M} UTC, before staff list {newest.id} "
+        f"(saved {dt.datetime.fromisoformat(theirs):%Y-%m-%d %H:%M} UTC); this older "
+        "export would undo that list's changes"
+    )
+
+
+_LIST = bindparam("list", type_=Integer())
+_MEMBER_TERMS = Lookup(
+    select(StaffListRow.person_id, *(getattr(StaffListRow, n) for n in TERM_COLUMNS)).where(
+        snapshot.members(_LIST, _BOARD)
+    ),
+    StaffListRow.person_id,
+)
+
+
+def _undone(
+    session: Session,
+    board_id: int,
+    intake: _Intake,
+    indexes: list[str],
+    known: dict[str, Row[Any]],
+    today: dt.date,
+    pending: int,
+    applied: int | None,
+) -> int:
+    """How many people's changes of the pending list (against the applied one) the file
+    would put back as they were: a new hire left out, a leaver back, a change reverted."""
+    people = sorted(snapshot.changed_people(session, board_id, applied or 0, pending))
+    if not people:
+        return 0
+
+    def terms(staff_list: int | None, who: Sequence[int]) -> dict[int, Terms]:
+        if staff_list is None or not who:
+            return {}
+        rows = _MEMBER_TERMS.rows(session, {"board": board_id, "list": staff_list}, who)
+        return {row[0]: Terms(*row[1:]) for row in rows}
+
+    before, after = terms(applied, people), terms(pending, people)
+    wanted = set(people)
+    carried = sorted({row.person_id for row in intake.carried.values()} & wanted)
+    file = terms(intake.base_id, carried)
+    for row, index in zip(intake.validated.rows, indexes, strict=True):
+        person = known.get(index)
+        if person is not None and person.id in wanted:
+            file[person.id] = terms_of(row)
+
+    def live(found: Terms | None) -> Terms | None:
+        return None if found is None or found.has_ended(today) else found
+
+    return sum(
+        1
+        for person in people
+        if live(after.get(person)) != live(before.get(person))
+        and live(file.get(person)) == live(before.get(person))
+    )
+
+
 def upload(
     app: App,
     number: str,
@@ -411,17 +536,32 @@ def upload(
             report.problems.sort(key=lambda problem: problem.line or 0)
             return _reject(app, report, board_id, sha256, intake.row_count, actor, bound)
 
-        applied = heads.newest("applied")
-        preview = _preview(
-            session, board_id, intake, indexes, known, app.today(), applied.id if applied else None
-        )
+        applied_head = heads.newest("applied")
+        applied = applied_head.id if applied_head else None
+        preview = _preview(session, board_id, intake, indexes, known, app.today(), applied)
         report.counts.update(preview.counts)
-        report.reason = removal_guard(
+        report.saved_at = saved_at(data)
+        older = _older_file(session, board_id, sha256, report.saved_at)
+        removals = removal_guard(
             preview.ending,
             preview.current,
             board.removal_threshold_percent,
             board.removal_threshold_count,
         )
+        if older is not None:
+            report.hold, report.reason = HOLD_OLDER_FILE, older
+        elif removals is not None:
+            report.hold, report.reason = HOLD_REMOVALS, removals
+        pending = heads.newest("pending")
+        if pending is not None:
+            report.undoes = {
+                "staff_list": pending.id,
+                "people": _undone(
+                    session, board_id, intake, indexes, known, app.today(), pending.id, applied
+                ),
+            }
+            if report.hold is None:
+                report.supersedes = list(session.scalars(_PENDING_LISTS, {"board": board_id}))
     report.status = ACCEPTED if report.reason is None else HELD
     if dry_run:
         bound.info("staff_list.previewed", **report.counts)
@@ -528,7 +668,12 @@ def _store(
                 status="pending" if report.status == ACCEPTED else "held",
                 row_count=intake.row_count,
                 counts={key: value for key, value in report.counts.items() if key != "rows"},
-                report={"problems": [], "reason": report.reason},
+                report={
+                    "problems": [],
+                    "reason": report.reason,
+                    "hold": report.hold,
+                    "saved_at": report.saved_at.isoformat() if report.saved_at else None,
+                },
                 received_at=now,
                 received_by=actor,
             )
@@ -571,5 +716,8 @@ def _store(
             rows_carried=len(intake.carried),
             rows_dropped=len(intake.removed),
             **{key: value for key, value in report.counts.items() if key != "rows"},
+            hold=report.hold,
+            supersedes=report.supersedes,
+            undoes=report.undoes,
         )
         return staff_list_id
