@@ -27,7 +27,7 @@ from vogscreen.boards import add_board
 from vogscreen.bootstrap import App, bootstrap
 from vogscreen.crypto import create_key_file
 from vogscreen.database import upgrade
-from vogscreen.models import Case, JobRun, Notification, Subscription
+from vogscreen.models import AuthorityOperation, Case, JobRun, Notification, Subscription
 from vogscreen.settings import load_settings
 from vogscreen.testing import fake_employees, staff_csv
 
@@ -191,7 +191,11 @@ def run_scenario(
     assert stats["applied_more_than_once"] == 0
     with app.sessions() as session:
         person_ids = set(session.scalars(select(Subscription.person_id)))
-    assert set(stats["applied"]) == {f"subscribe:{person}:1" for person in person_ids}
+        queued = session.execute(
+            select(AuthorityOperation.person_id, AuthorityOperation.idempotency_key)
+        ).all()
+    assert sorted(person for person, _ in queued) == sorted(person_ids)  # one subscribe each
+    assert set(stats["applied"]) == {key for _, key in queued}
     # Every notification was sent once, counted by the SMTP server.
     ids = inbox.message_ids()
     assert len(ids) == notifications == len(set(ids))

@@ -181,7 +181,7 @@ def drain(
     2. send it, outside any transaction;
     3. record each item's answer, or put off what got none.
 
-    A crash after step 1 leaves the rows in flight: once :data:`IN_FLIGHT_LEASE` has passed
+    A crash after step 1 leaves the rows in flight: once :func:`in_flight_lease` has passed
     they are due again and replayed with their idempotency keys, which the authority
     answers from its record.
     """
@@ -200,7 +200,7 @@ def drain(
                 break
             after, progressed = max(row.id for row in batch), True
             request = _request(app, session, batch)
-            _mark_in_flight(session, batch, now)
+            _mark_in_flight(session, batch, now, in_flight_lease(app))
         summary.batches += 1
         answer = _send(authority, request, retry)
         with transaction(app.sessions) as session:
@@ -216,9 +216,11 @@ def drain(
     return summary
 
 
-# How long a batch that left may take before its rows are sent again: well beyond a
-# call's deadline with its retries, so a live sender is never doubled by another worker.
-IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
+def in_flight_lease(app: App) -> dt.timedelta:
+    """How long a batch that left may take before its rows are sent again: ten run leases
+    (10 minutes by default), well beyond a call's deadline with its retries, so a live
+    sender is not doubled by another worker, and a dead one's batch is soon replayed."""
+    return dt.timedelta(seconds=10 * app.settings.lease_seconds)
 
 
 @dataclass
@@ -322,11 +324,13 @@ def _unsubscribe_items(
     return items, settled
 
 
-def _mark_in_flight(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
+def _mark_in_flight(
+    session: Session, rows: Sequence[Any], now: dt.datetime, lease: dt.timedelta
+) -> None:
     session.execute(
         update(table(AuthorityOperation))
         .where(table(AuthorityOperation).c.id == bindparam("oid"))
-        .values(attempts=bindparam("n"), sent_at=now, next_attempt_at=now + IN_FLIGHT_LEASE),
+        .values(attempts=bindparam("n"), sent_at=now, next_attempt_at=now + lease),
         [{"oid": r.id, "n": r.attempts + 1} for r in rows],
     )
 
