@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.followup_helpers import raise_hit
 from tests.reconcile_helpers import FAST, FlakyAuthority, hand_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.authority import ItemResult, SubscribeItem, UnsubscribeItem
 from vogscreen.bootstrap import App
-from vogscreen.models import AuthorityOperation, Employment
+from vogscreen.hits import poll
+from vogscreen.models import AuthorityOperation, Case, Employment, Hit, Notification
+from vogscreen.notify import notify
 from vogscreen.outbox import drain
 from vogscreen.reconcile import apply_pending, reconcile
 from vogscreen.retention import purge
@@ -132,3 +135,23 @@ def test_a_newcomer_who_gets_a_purged_persons_id_is_really_subscribed(
     assert len(keys) == len(set(keys))
     # Every key the authority ever saw was applied once: none was replayed for a stranger.
     assert set(mock.applied_counts().values()) == {1}
+
+
+def test_retention_never_deletes_the_rows_that_case_references_and_message_ids_come_from(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(3)
+    hand_in(app, board, staff, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    raise_hit(app, mock, board, staff[2].personeelsnummer)
+    poll(app, mock)
+    notify(app)
+    hand_in(app, board, staff[:2], tmp_path)
+    reconcile(app, mock, retry=FAST)
+    clock.advance(days=400)
+    assert purge(app)["persons"] == 1
+    with app.sessions() as session:
+        counts = [len(session.scalars(select(m.id)).all()) for m in (Hit, Case, Notification)]
+        message_ids = list(session.scalars(select(Notification.message_id)))
+    assert counts == [1, 1, 1]
+    assert all(len(m) > 40 for m in message_ids)  # random, not hit.<id>.<board>

@@ -35,6 +35,9 @@ OUTCOMES = ("new_vog", "employment_ended", "other")
 
 
 def case_reference(board_number: str, hit_id: int) -> str:
+    """Built from the hit's id, which is never handed out again: hits are never deleted
+    (retention only unlinks them from a purged person), and SQLite reuses only the id of
+    a deleted highest row. Cases and notifications are never deleted either."""
     return f"VS-{board_number}-{hit_id:06d}"
 
 
