@@ -66,18 +66,23 @@ class UploadReport:
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
     reason: str | None = None
+    sheet: str | None = None  # the sheet of a workbook that was read
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "board": self.board,
-            "file": self.filename,
-            "dry_run": self.dry_run,
-            "counts": dict(self.counts),
-            "reason": self.reason,
-            "problems": [problem.as_dict() for problem in self.problems],
-        }
+        # Through the logs' redaction, as every problem already went: the file name too.
+        return p.redacted(
+            {
+                "id": self.id,
+                "status": self.status,
+                "board": self.board,
+                "file": self.filename,
+                "dry_run": self.dry_run,
+                "counts": dict(self.counts),
+                "reason": self.reason,
+                "sheet": self.sheet,
+                "problems": [problem.as_dict() for problem in self.problems],
+            }
+        )
 
 
 def terms_of(row: StaffRow) -> Terms:
@@ -178,6 +183,7 @@ class _Intake:
     carried: dict[int, _BaseRow] = field(default_factory=dict)
     removed: list[_BaseRow] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # canonical column → header
+    sheet: str | None = None  # the sheet of a workbook that was read
 
     @property
     def row_count(self) -> int:
@@ -241,7 +247,7 @@ def _compare(
         if carried:  # the carried rows are the file's rows too
             validated.problems = [x for x in validated.problems if x.code != p.NO_ROWS]
     removed = [row for print_, row in base.items() if print_ not in taken] + unprinted
-    return _Intake(base_id, validated, fingerprints, carried, removed, labels)
+    return _Intake(base_id, validated, fingerprints, carried, removed, labels, table.sheet)
 
 
 def _duplicates_of_carried(
@@ -399,6 +405,7 @@ def upload(
 
         intake = _read(app, session, data, board_id, heads.chain)
         validated = intake.validated
+        report.sheet = intake.sheet
         report.problems.extend(validated.problems)
         report.counts["rows"] = intake.row_count
         indexes = [app.vault.blind_index(row.bsn) for row in validated.rows]
