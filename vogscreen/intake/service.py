@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import structlog
 from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, insert, select, update
@@ -364,14 +365,18 @@ def upload(
     *,
     dry_run: bool = False,
     received_by: str | None = None,
+    opened: BinaryIO | None = None,
 ) -> UploadReport:
-    """Validate a staff list and store it as a snapshot, or reject it with every problem."""
+    """Validate a staff list and store it as a snapshot, or reject it with every problem.
+
+    ``opened`` is the file, already opened (by the drop folder, which checks what it opens);
+    ``path`` then only names it."""
     number = check_board_number(number)
     actor = received_by or app.settings.actor
     report = UploadReport(status=REJECTED, board=number, filename=path.name, dry_run=dry_run)
     bound = log.bind(board=number, file=path.name, dry_run=dry_run)
 
-    size = path.stat().st_size
+    size = os.fstat(opened.fileno()).st_size if opened else path.stat().st_size
     if size > app.settings.max_upload_bytes:
         report.problems.append(
             Problem(
@@ -383,7 +388,7 @@ def upload(
             )
         )
         return _reject(app, report, None, "", 0, actor, bound)
-    data = path.read_bytes()
+    data = opened.read() if opened else path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
 
     with app.sessions() as session:
