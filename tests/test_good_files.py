@@ -129,11 +129,16 @@ def test_values_that_look_like_formulas_are_stored_exactly_as_given(app: App, bo
             assert getattr(rows[line], attribute[column]) == value
 
 
-def test_a_line_break_typed_inside_a_quoted_value_is_kept(app: App, board: str) -> None:
-    upload(app, board, GOOD / "multiline_cell.csv")
+def test_a_line_break_typed_inside_a_quoted_value_is_refused_with_its_line(
+    app: App, board: str
+) -> None:
+    # A line break in a value could become a header line of an email (issue 10, item 3).
+    report = upload(app, board, Path(__file__).parent / "corpus" / "bad" / "multiline_cell.csv")
 
-    functions = {row.function for row in stored_rows(app)}
-    assert "leerkracht\ngroep 3 en 4" in functions
+    assert [(problem.line, problem.code) for problem in report.problems] == [
+        (5, p.CONTROL_CHARACTER)
+    ]
+    assert stored_rows(app) == []
 
 
 def test_rows_after_blank_lines_keep_their_line_numbers(

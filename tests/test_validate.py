@@ -18,6 +18,7 @@ from vogscreen.intake.validate import (
     parse_date,
     validate_table,
 )
+from vogscreen.testing import bsn_stream
 
 VALID_BSN = "111222333"
 TODAY = dt.date(2026, 6, 1)
@@ -114,13 +115,13 @@ def test_a_date_that_is_not_one_or_does_not_exist_is_refused(cell: Cell) -> None
     assert code_of(parse_date, cell) == p.DATE_INVALID
 
 
-def test_a_secret_date_is_not_repeated_in_its_problem() -> None:
+def test_no_date_is_repeated_in_its_problem_secret_or_not() -> None:
     with pytest.raises(_RowProblem) as raised:
         parse_date("31-02-1980", secret=True)
     assert "1980" not in raised.value.message
     with pytest.raises(_RowProblem) as raised:
         parse_date("31-02-2019")
-    assert "31-02-2019" in raised.value.message
+    assert "2019" not in raised.value.message
 
 
 # --- BRIN ------------------------------------------------------------------------------
@@ -280,11 +281,15 @@ def table_of(header: list[str], *rows: list[Cell]) -> Table:
     )
 
 
-def test_a_row_excel_cut_short_after_its_required_values_is_accepted() -> None:
+def test_a_row_excel_cut_short_after_its_required_values_is_accepted_after_row_16() -> None:
     header = [*HEADER, "functie", "vog_datum"]
-    validated = validate_table(table_of(header, RECORD), today=TODAY)
+    # Excel writes every delimiter in the first 16 rows of the sheet (the header and 15).
+    numbers = bsn_stream(3)
+    full = [[next(numbers), RECORD[1], "Jansen", "", ""] for _ in range(15)]
+    cut = [next(numbers), *RECORD[1:]]
+    validated = validate_table(table_of(header, *full, cut), today=TODAY)
     assert validated.problems == []
-    assert [row.surname for row in validated.rows] == ["Geërts"]
+    assert validated.rows[-1].surname == "Geërts"
 
 
 def test_a_row_short_of_a_required_value_is_a_short_row() -> None:

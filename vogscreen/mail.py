@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
-from vogscreen.exceptions import ConfigurationError
+from vogscreen.exceptions import ConfigurationError, InvalidInput
 from vogscreen.settings import Settings
 
 _MONTHS = (
@@ -131,10 +131,19 @@ def _quoted_printable(text: str) -> bytes:
     return binascii.b2a_qp(b"\r\n".join(lines) + b"\r\n", istext=True)
 
 
+def _single_line(name: str, value: str) -> str:
+    """``value`` when it is one line; a line break would start a header line of its own
+    (a ``Bcc:`` smuggled in by a personeelsnummer, say)."""
+    if len(value.splitlines()) > 1 or "\r" in value or "\n" in value:
+        # Not the value: it may hold what a board typed, a BSN even.
+        raise InvalidInput(f"the {name} header would contain a line break; nothing was sent")
+    return value
+
+
 def _plain_header(name: str, value: str) -> bytes:
     """A header whose value we make ourselves and know to be short, single-line ASCII."""
-    if not value.isascii() or not value.isprintable() or len(value) > 200:
-        raise ValueError(f"{name} must be short printable ASCII")
+    if not value.isascii() or not _single_line(name, value).isprintable() or len(value) > 200:
+        raise InvalidInput(f"the {name} header must be short printable ASCII")
     return f"{name}: {value}\r\n".encode("ascii")
 
 
@@ -231,7 +240,7 @@ class TemplateSet:
 
 def _folded(name: str, value: str, policy: email.policy.EmailPolicy[EmailMessage]) -> bytes:
     """One header as the email package writes it: encoded words where needed, folded."""
-    header = policy.header_factory(name, value)
+    header = policy.header_factory(name, _single_line(name, value))
     return str(header.fold(policy=policy)).encode("utf-8" if policy.utf8 else "ascii")
 
 

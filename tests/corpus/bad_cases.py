@@ -491,3 +491,45 @@ def _() -> bytes:
 )
 def _() -> bytes:
     return staff(PEOPLE).encode()
+
+
+@bad(
+    "multiline_cell.csv",
+    "a quoted value with a line break typed with Alt+Enter (it could become a mail header)",
+    p.CONTROL_CHARACTER,
+)
+def _() -> bytes:
+    rows = [row(employee) for employee in PEOPLE]
+    rows[3][HEADER.index("functie")] = "leerkracht\ngroep 3 en 4"
+    return table(rows).encode()
+
+
+@bad(
+    "header_cell_too_large.csv",
+    "a header cell of 200,000 characters (a whole document pasted into it)",
+    p.FIELD_TOO_LARGE,
+)
+def _() -> bytes:
+    return staff(PEOPLE).replace("functie", "functie " + "x" * 200_000, 1).encode()
+
+
+@bad(
+    "row_cut_off_mid_file.csv",
+    "a row cut off after its personeelsnummer, as a broken export leaves it",
+    p.ROW_LENGTH,
+)
+def _() -> bytes:
+    rows = [row(employee) for employee in PEOPLE]
+    rows[2] = rows[2][: HEADER.index("personeelsnummer") + 1]
+    return table(rows).encode()
+
+
+@bad("every_sheet_hidden.xlsx", "a workbook whose only sheets are hidden", p.NO_VISIBLE_SHEET)
+def _() -> bytes:
+    def hidden(name: str, data: bytes) -> bytes:
+        if name != "xl/workbook.xml":
+            return data
+        return data.replace(b'state="visible"', b'state="hidden"')
+
+    sheet = [list(HEADER), *(xlsx_cells(employee) for employee in PEOPLE)]
+    return xlsx(sheet, sheet, patch=hidden)

@@ -158,13 +158,6 @@ def _() -> bytes:
     return table(rows).encode()
 
 
-@good("multiline_cell.csv", "a quoted value with a line break typed with Alt+Enter", STAFF)
-def _() -> bytes:
-    rows = [row(employee) for employee in STAFF]
-    rows[3][HEADER.index("functie")] = "leerkracht\ngroep 3 en 4"
-    return table(rows).encode()
-
-
 FORMULA_LIKE = {
     2: {"achternaam": "=SUM(1)"},
     3: {"functie": "+31 20 123 4567"},

@@ -2,13 +2,19 @@
 
 A problem names a line and a column of the file, a stable code that programs can act on,
 and a message for people. Messages never contain a BSN or a birth date: rows are referred
-to by line number and personeelsnummer.
+to by line number and personeelsnummer, and cell text is quoted only through
+:func:`quoted`. As a last line of defence every problem passes through the redaction the
+logs get (:func:`vogscreen.logs.scrub_bsn_like`) when it is made, so no report can carry a
+BSN-shaped number.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from vogscreen.logs import scrub_bsn_like
 
 # Stable codes; they appear in --report-json and in the documentation.
 UNKNOWN_BOARD = "unknown_board"
@@ -37,6 +43,30 @@ DATE_IMPLAUSIBLE = "date_implausible"
 DATE_ORDER = "date_order"
 BRIN_INVALID = "brin_invalid"
 VALUE_TOO_LONG = "value_too_long"
+CONTROL_CHARACTER = "control_character"
+FIELD_TOO_LARGE = "field_too_large"
+ROW_LENGTH = "row_length"
+NO_VISIBLE_SHEET = "no_visible_sheet"
+NOT_A_REGULAR_FILE = "not_a_regular_file"
+UNREADABLE = "unreadable"
+
+# Four digits or more: a value that could be (part of) a BSN or a date.
+_NUMBER_LIKE = re.compile(r"(?:\d\D*){4}")
+
+
+def could_be_secret(text: str) -> bool:
+    """Whether cell text could be a BSN or a date, and so must never be quoted."""
+    return _NUMBER_LIKE.search(text) is not None
+
+
+def quoted(text: str, instead: str = "the value") -> str:
+    """``text`` in quotes for a message, or ``instead`` when it could be a BSN or a date."""
+    return instead if could_be_secret(text) else repr(text)
+
+
+def redacted(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` as the logs would show them: every BSN-shaped number replaced."""
+    return dict(scrub_bsn_like(None, "report", fields))
 
 
 @dataclass(frozen=True)
@@ -46,6 +76,11 @@ class Problem:
     code: str
     message: str
 
+    def __post_init__(self) -> None:
+        clean = redacted({"column": self.column, "message": self.message})
+        object.__setattr__(self, "column", clean["column"])
+        object.__setattr__(self, "message", clean["message"])
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -54,5 +89,5 @@ class FileProblem(Exception):
     """The file as a whole cannot be read; raised by the readers, caught by intake."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
         self.problem = Problem(line=None, column=None, code=code, message=message)
+        super().__init__(self.problem.message)

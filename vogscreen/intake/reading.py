@@ -1,7 +1,8 @@
 """Turning an uploaded file into a header and rows of cells.
 
 Accepts CSV (UTF-8 with or without BOM, UTF-16 with BOM as Excel's "Unicode text", or
-Windows-1252; delimiter ``;``, ``,`` or tab; any line endings) and XLSX (first sheet).
+Windows-1252; delimiter ``;``, ``,`` or tab; any line endings) and XLSX (the first sheet
+that is not hidden).
 Everything else is refused with a :class:`FileProblem` that says what the file is.
 """
 
@@ -54,6 +55,7 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[Cell]]]
     header_line: int
+    sheet: str | None = None  # the name of the workbook's sheet that was read
 
 
 def read_table(data: bytes, *, max_unpacked_bytes: int) -> Table:
@@ -146,7 +148,10 @@ def _read_csv(text: str) -> Table:
     if hint:
         header_line, first = _first_line(numbered)
     delimiter = hint[1] if hint else _sniff_delimiter(first)
-    header = _trim(next(csv.reader([first], delimiter=delimiter)))
+    try:
+        header = _trim(next(csv.reader([first], delimiter=delimiter)))
+    except csv.Error as exc:
+        raise _csv_problem(exc, header_line) from None
     return Table(
         kind="csv",
         header=header,
@@ -167,13 +172,8 @@ def _csv_rows(
         line = consumed + 1
         try:
             record = next(reader, None)
-        except csv.Error:
-            raise FileProblem(
-                p.STRAY_QUOTE,
-                f'line {line}: a double quote (") opens a value that is not closed where the '
-                "value ends; remove the quote, or put the whole value in quotes and double "
-                "the quotes inside it",
-            ) from None
+        except csv.Error as exc:
+            raise _csv_problem(exc, line) from None
         if record is None:
             break
         consumed = header_line + reader.line_num
@@ -191,6 +191,24 @@ def _csv_rows(
             "export the file again",
         )
     yield line, list(record)
+
+
+def _csv_problem(error: csv.Error, line: int) -> FileProblem:
+    """The csv module's refusal in the board's words (the module names no other reasons
+    that strict reading of our dialect can give)."""
+    if str(error).startswith("field larger than field limit"):
+        return FileProblem(
+            p.FIELD_TOO_LARGE,
+            f"line {line}: a value is longer than {csv.field_size_limit():,} characters "
+            "(a document pasted into a cell, or a quote that is never closed); "
+            "remove it and export the file again",
+        )
+    return FileProblem(
+        p.STRAY_QUOTE,
+        f'line {line}: a double quote (") opens a value that is not closed where the '
+        "value ends; remove the quote, or put the whole value in quotes and double "
+        "the quotes inside it",
+    )
 
 
 def _trim(values: list[str]) -> list[str]:
@@ -241,7 +259,14 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
+            # A hidden sheet is what the board does not see: often an old list, or lookups.
+            sheet = next((s for s in workbook.worksheets if s.sheet_state == "visible"), None)
+            if sheet is None:
+                raise FileProblem(
+                    p.NO_VISIBLE_SHEET,
+                    "every sheet of the workbook is hidden; unhide the sheet with the staff "
+                    "list (or save it as CSV) and upload again",
+                )
             # The <dimension> a writer declares can be wrong, and read-only mode would stop
             # at it, silently dropping the rows below: read what is there instead.
             sheet.reset_dimensions()
@@ -257,6 +282,7 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
         header=header,
         rows=_xlsx_rows(rows, header_line),
         header_line=header_line,
+        sheet=sheet.title,
     )
 
 
@@ -270,7 +296,7 @@ def _first_nonblank(rows: Iterator[tuple[object, ...]]) -> tuple[int, tuple[obje
     for number, row in enumerate(rows, start=1):
         if any(cell not in (None, "") for cell in row):
             return number, row
-    raise FileProblem(p.EMPTY_FILE, "the first sheet of the workbook is empty")
+    raise FileProblem(p.EMPTY_FILE, "the first visible sheet of the workbook is empty")
 
 
 def _xlsx_rows(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import structlog
 from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, insert, select, update
@@ -78,22 +79,27 @@ class UploadReport:
     # people's changes of the newest of them it undoes.
     supersedes: list[int] = field(default_factory=list)
     undoes: dict[str, int] | None = None
+    sheet: str | None = None  # the sheet of a workbook that was read
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "board": self.board,
-            "file": self.filename,
-            "dry_run": self.dry_run,
-            "counts": dict(self.counts),
-            "reason": self.reason,
-            "hold": self.hold,
-            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
-            "supersedes": list(self.supersedes),
-            "undoes": self.undoes,
-            "problems": [problem.as_dict() for problem in self.problems],
-        }
+        # Through the logs' redaction, as every problem already went: the file name too.
+        return p.redacted(
+            {
+                "id": self.id,
+                "status": self.status,
+                "board": self.board,
+                "file": self.filename,
+                "dry_run": self.dry_run,
+                "counts": dict(self.counts),
+                "reason": self.reason,
+                "hold": self.hold,
+                "saved_at": self.saved_at.isoformat() if self.saved_at else None,
+                "supersedes": list(self.supersedes),
+                "undoes": self.undoes,
+                "sheet": self.sheet,
+                "problems": [problem.as_dict() for problem in self.problems],
+            }
+        )
 
 
 def terms_of(row: StaffRow) -> Terms:
@@ -194,6 +200,7 @@ class _Intake:
     carried: dict[int, _BaseRow] = field(default_factory=dict)
     removed: list[_BaseRow] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # canonical column → header
+    sheet: str | None = None  # the sheet of a workbook that was read
 
     @property
     def row_count(self) -> int:
@@ -257,7 +264,7 @@ def _compare(
         if carried:  # the carried rows are the file's rows too
             validated.problems = [x for x in validated.problems if x.code != p.NO_ROWS]
     removed = [row for print_, row in base.items() if print_ not in taken] + unprinted
-    return _Intake(base_id, validated, fingerprints, carried, removed, labels)
+    return _Intake(base_id, validated, fingerprints, carried, removed, labels, table.sheet)
 
 
 def _duplicates_of_carried(
@@ -483,14 +490,18 @@ def upload(
     *,
     dry_run: bool = False,
     received_by: str | None = None,
+    opened: BinaryIO | None = None,
 ) -> UploadReport:
-    """Validate a staff list and store it as a snapshot, or reject it with every problem."""
+    """Validate a staff list and store it as a snapshot, or reject it with every problem.
+
+    ``opened`` is the file, already opened (by the drop folder, which checks what it opens);
+    ``path`` then only names it."""
     number = check_board_number(number)
     actor = received_by or app.settings.actor
     report = UploadReport(status=REJECTED, board=number, filename=path.name, dry_run=dry_run)
     bound = log.bind(board=number, file=path.name, dry_run=dry_run)
 
-    size = path.stat().st_size
+    size = os.fstat(opened.fileno()).st_size if opened else path.stat().st_size
     if size > app.settings.max_upload_bytes:
         report.problems.append(
             Problem(
@@ -502,7 +513,7 @@ def upload(
             )
         )
         return _reject(app, report, None, "", 0, actor, bound)
-    data = path.read_bytes()
+    data = opened.read() if opened else path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
 
     with app.sessions() as session:
@@ -524,6 +535,7 @@ def upload(
 
         intake = _read(app, session, data, board_id, heads.chain)
         validated = intake.validated
+        report.sheet = intake.sheet
         report.problems.extend(validated.problems)
         report.counts["rows"] = intake.row_count
         indexes = [app.vault.blind_index(row.bsn) for row in validated.rows]

@@ -1,8 +1,9 @@
 """Row-by-row validation of a staff list.
 
 :func:`validate_table` walks every row and collects *every* problem rather than stopping at
-the first, so a board can fix its file in one go. Values are never echoed for the BSN or
-the birth date; rows are named by line number and personeelsnummer.
+the first, so a board can fix its file in one go. Cell text that could be a BSN or a date
+is never echoed (:func:`problems.quoted`); rows are named by line number and
+personeelsnummer.
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ _DATE_PATTERNS = (
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serials below this (1927) are far more likely a year or a stray number than a date.
 _SERIAL_FROM = 10_000
+# Line breaks and the other C0 controls (not tab), DEL, and what str.splitlines() also
+# breaks on: in a value they could end up as a header line of an email or a report.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+# Excel writes every delimiter in the first 16 rows of a sheet, but may leave out those of
+# the empty cells at the end of a later row: only such a row may be shorter than the header.
+_EXCEL_FULL_ROWS = 16
 _OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 _YOUNGEST_AGE_YEARS = 12
 
@@ -153,18 +160,23 @@ def parse_date(cell: Cell, *, secret: bool = False) -> dt.date | None:
     return _birth_date_from_text(raw) if secret else _date_from_plain_text(raw)
 
 
+def has_control_character(text: str) -> bool:
+    # isprintable() is a fast pass for the usual value; a tab or an NBSP fails it harmlessly.
+    return not text.isprintable() and _CONTROL.search(text) is not None
+
+
 def _birth_date_from_text(raw: str) -> dt.date:
     # Not cached: birth dates hardly repeat, so a cache would only push the other dates out.
-    return _date_from_text(raw, secret=True)
+    return _date_from_text(raw)
 
 
 @functools.lru_cache(maxsize=16_384)
 def _date_from_plain_text(raw: str) -> dt.date:
     """Start and VOG dates repeat a lot within a file: parse each text once."""
-    return _date_from_text(raw, secret=False)
+    return _date_from_text(raw)
 
 
-def _date_from_text(raw: str, *, secret: bool) -> dt.date:
+def _date_from_text(raw: str) -> dt.date:
     # The C parser reads the usual YYYY-MM-DD several times faster than the regexes. Only
     # that exact shape: Python 3.11's fromisoformat also takes 20240101 and week dates,
     # which the format does not allow.
@@ -173,15 +185,15 @@ def _date_from_text(raw: str, *, secret: bool) -> dt.date:
             return dt.date.fromisoformat(raw)
         except ValueError:
             pass  # a day that does not exist: the regexes below word that problem
-    shown = "the value" if secret else repr(raw)
+    # Never the text itself: any date could be a birth date in the wrong column.
     for pattern, (y, m, d) in _DATE_PATTERNS:
         match = pattern.match(raw)
         if match:
             try:
                 return dt.date(int(match[y]), int(match[m]), int(match[d]))
             except ValueError:
-                raise _RowProblem(p.DATE_INVALID, f"{shown} is not a date that exists") from None
-    raise _RowProblem(p.DATE_INVALID, f"{shown} is not a date (use YYYY-MM-DD or DD-MM-YYYY)")
+                raise _RowProblem(p.DATE_INVALID, "the value is not a date that exists") from None
+    raise _RowProblem(p.DATE_INVALID, "the value is not a date (use YYYY-MM-DD or DD-MM-YYYY)")
 
 
 def parse_brin(cell: Cell) -> str | None:
@@ -199,7 +211,8 @@ def _brin_from_text(raw: str) -> str:
     except stdnum_errors.ValidationError:
         raise _RowProblem(
             p.BRIN_INVALID,
-            f"{raw!r} is not a BRIN code (2 digits and 2 letters, optionally 2 more digits)",
+            f"{p.quoted(raw)} is not a BRIN code "
+            "(2 digits and 2 letters, optionally 2 more digits)",
         ) from None
 
 
@@ -253,6 +266,16 @@ class _Field(NamedTuple):
     from_cell: _CellParser
 
 
+def _described(header: list[str]) -> str:
+    """What the header holds, for a missing column; never values that could be secret."""
+    if any(p.could_be_secret(name) or has_control_character(name) for name in header):
+        return (
+            "the first line holds values, not column names: a title above the header, "
+            "or no header row at all?"
+        )
+    return f"the header has: {', '.join(name for name in header if name) or 'nothing'}"
+
+
 class _Columns:
     """Where each canonical column sits in the file's header."""
 
@@ -263,6 +286,9 @@ class _Columns:
         for position, name in enumerate(header):
             column = canonical(name)
             if column is None:
+                continue
+            if has_control_character(name):
+                self.problems.append(_control_character(header_line, column, column))
                 continue
             if column in self.index:
                 first = self.label[column]
@@ -298,10 +324,29 @@ class _Columns:
                         header_line,
                         column,
                         p.MISSING_COLUMN,
-                        f"the required column {column!r} is missing "
-                        f"(the header has: {', '.join(h for h in header if h) or 'nothing'})",
+                        f"the required column {column!r} is missing ({_described(header)})",
                     )
                 )
+
+
+def _control_character(line: int, label: str, column: str) -> Problem:
+    return Problem(
+        line,
+        label,
+        p.CONTROL_CHARACTER,
+        f"{column} contains a line break or another control character; a value must be "
+        "one line of plain text",
+    )
+
+
+def _row_length(line: int, cells: list[Cell], width: int, code: str) -> Problem:
+    return Problem(
+        line,
+        None,
+        code,
+        f"the row has {len(cells)} values but the header has {width} columns "
+        "(a cut-off line, or a delimiter missing)",
+    )
 
 
 def validate_table(table: Table, *, today: dt.date) -> Validated:
@@ -313,8 +358,9 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
     seen_number: dict[str, int] = {}
     row_count = 0
     structural = bool(problems)
-    # Excel leaves out the delimiters of empty cells at the end of some rows, so a short
-    # row is only wrong when it lacks a required column.
+    # Excel leaves out the delimiters of empty cells at the end of rows after the 16th (see
+    # _EXCEL_FULL_ROWS); a short row is wrong when it lacks a required column (short_row),
+    # and otherwise when Excel cannot have cut it (row_length).
     required_width = 0 if structural else 1 + max(columns.index[name] for name in REQUIRED)
     for line, cells in table.rows:
         if not any(map(_text, cells)):
@@ -324,15 +370,9 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
             continue
         row_problems: list[Problem] = []
         if table.kind == "csv" and len(cells) < required_width:
-            row_problems.append(
-                Problem(
-                    line,
-                    None,
-                    p.SHORT_ROW,
-                    f"the row has {len(cells)} values but the header has {width} columns "
-                    "(a cut-off line, or a delimiter missing)",
-                )
-            )
+            row_problems.append(_row_length(line, cells, width, p.SHORT_ROW))
+        elif table.kind == "csv" and len(cells) < width and not _cut_by_excel(cells, line, table):
+            row_problems.append(_row_length(line, cells, width, p.ROW_LENGTH))
         elif len(cells) > width and any(map(_text, cells[width:])):
             row_problems.append(
                 Problem(
@@ -385,6 +425,13 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
     return Validated(rows=rows, problems=problems, row_count=row_count)
 
 
+def _cut_by_excel(cells: list[Cell], line: int, table: Table) -> bool:
+    """Whether a short row can be one whose empty cells at the end Excel left out: it lies
+    after the 16th row of the sheet, and ends in a value (Excel leaves out every empty one)."""
+    last = cells[-1] if cells else None
+    return line - table.header_line >= _EXCEL_FULL_ROWS and bool(_text(last))
+
+
 def _validate_row(
     line: int,
     cells: list[Cell],
@@ -396,6 +443,9 @@ def _validate_row(
     width = len(cells)
     for column, value_index, position, label, required, limit, from_text, from_cell in columns.plan:
         cell = cells[position] if position < width else None
+        if type(cell) is str and has_control_character(cell):
+            problems.append(_control_character(line, label, column))
+            continue
         # The text of a cell is taken once; a CSV cell is always a str, so that is the fast
         # path, and other kinds (XLSX numbers and dates) go to the parsers for whole cells.
         text = cell.strip() if type(cell) is str else _text(cell)
@@ -433,7 +483,7 @@ def _validate_row(
                 line,
                 columns.label["vog_datum"],
                 p.DATE_IN_FUTURE,
-                f"the VOG date {vog.isoformat()} lies in the future",
+                "the VOG date lies in the future",
             )
         )
     start, end = values[_START_DATE], values[_END_DATE]
@@ -443,7 +493,7 @@ def _validate_row(
                 line,
                 columns.label["datum_uit_dienst"],
                 p.DATE_ORDER,
-                f"datum_uit_dienst {end.isoformat()} is before datum_in_dienst {start.isoformat()}",
+                "datum_uit_dienst is before datum_in_dienst",
             )
         )
     if problems:
