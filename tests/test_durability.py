@@ -155,3 +155,30 @@ def test_retention_never_deletes_the_rows_that_case_references_and_message_ids_c
         message_ids = list(session.scalars(select(Notification.message_id)))
     assert counts == [1, 1, 1]
     assert all(len(m) > 40 for m in message_ids)  # random, not hit.<id>.<board>
+
+
+def test_a_stored_value_no_header_may_carry_fails_its_message_only_and_status_says_so(
+    app: App, mock: MockAuthority, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from tests.followup_helpers import BOARD_A, two_boards_with_a_shared_teacher
+    from vogscreen.status import status
+
+    staff_a, _, shared = two_boards_with_a_shared_teacher(app, mock, tmp_path)
+    raise_hit(app, mock, BOARD_A, staff_a[0].personeelsnummer)  # the teacher at both boards
+    poll(app, mock)
+    # Stored before cells were checked for control characters.
+    with app.sessions.begin() as session:
+        session.execute(
+            update(Employment)
+            .where(Employment.personeelsnummer == shared.personeelsnummer)
+            .values(personeelsnummer="ZZ-0042\r\nBcc: x@example.org")
+        )
+    summary = notify(app)
+    assert (summary.sent, summary.failed) == (1, 1)
+    mails = [path.read_text() for path in (app.settings.maildir / "new").iterdir()]
+    assert len(mails) == 1 and "Bcc" not in mails[0]
+    report = status(app)
+    assert not report["healthy"]
+    assert any("could not be delivered" in problem for problem in report["problems"])

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, or_, select, update
 
 from vogscreen.bootstrap import App
+from vogscreen.exceptions import InvalidInput
 from vogscreen.mail import DeliveryError, Letter, Mailer, default_templates, make_mailer
 from vogscreen.models import Board, Case, Employment, Hit, Notification, Person, table
 from vogscreen.outbox import backoff
@@ -161,14 +162,20 @@ def _deliver(
         if not candidate.recipients:
             _fail(connection, candidate, attempts, "the board has no HR recipients", summary)
             return False
-        message = default_templates().compose(
-            _letter(candidate),
-            sender=app.settings.mail_from,
-            recipients=list(candidate.recipients),
-            message_id=candidate.message_id,
-            reply_to=app.settings.mail_reply_to,
-            now=now,
-        )
+        try:
+            message = default_templates().compose(
+                _letter(candidate),
+                sender=app.settings.mail_from,
+                recipients=list(candidate.recipients),
+                message_id=candidate.message_id,
+                reply_to=app.settings.mail_reply_to,
+                now=now,
+            )
+        except InvalidInput as exc:
+            # A value no header may carry (stored before cells were checked): this one
+            # message fails, visibly in `status`, and the others still go.
+            _fail(connection, candidate, attempts + 1, f"cannot be composed: {exc}", summary)
+            return False
         attempts += 1
         try:
             refused = mailer.send(message)

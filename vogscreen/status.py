@@ -162,12 +162,28 @@ def status(app: App) -> dict[str, Any]:
         )
         stuck_operations = _stuck(session, AuthorityOperation, now)
         stuck_notifications = _stuck(session, Notification, now)
+        # A message that failed for good (no recipients, refused by the server, a value no
+        # header may carry): HR has not heard of the case, until someone deals with it.
+        undelivered = (
+            session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .join(Case, Case.id == Notification.case_id)
+                .where(Notification.status == "failed", Case.status == "open")
+            )
+            or 0
+        )
     problems = [
         text
         for count, text in (
             (failed_runs, f"{failed_runs} run(s) failed or were abandoned in the last day"),
             (stuck_operations, f"{stuck_operations} authority operation(s) stuck over 24 hours"),
             (stuck_notifications, f"{stuck_notifications} notification(s) stuck over 24 hours"),
+            (
+                undelivered,
+                f"{undelivered} notification(s) of open cases could not be delivered: "
+                "tell the board another way, then resolve the case",
+            ),
         )
         if count
     ]
