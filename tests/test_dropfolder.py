@@ -47,6 +47,7 @@ def codes(report: dict[str, object]) -> list[str]:
 def secret_outside(tmp_path: Path) -> Path:
     """A file outside the inbox that must never be read: a key file, or another board's list."""
     secret = tmp_path / "var" / "keys.json"
+    secret.parent.mkdir(exist_ok=True)  # on PostgreSQL no database file made it
     secret.write_text('{"blind_index_key": "c2VjcmV0LWtleS1tYXRlcmlhbA=="}\n')
     return secret
 
@@ -90,6 +91,7 @@ def test_a_hard_link_to_a_file_outside_the_inbox_is_refused_and_never_read(
     app: App, board: str, folder: Path, tmp_path: Path
 ) -> None:
     outside_list = tmp_path / "var" / "other-board.csv"
+    outside_list.parent.mkdir(exist_ok=True)
     outside_list.write_text(staff_csv(STAFF))
     os.link(outside_list, folder / "linked.csv")
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from tests.conftest import BACKEND
-from vogscreen.bootstrap import bootstrap
+from vogscreen.bootstrap import App, bootstrap
 from vogscreen.cli.main import cli
 from vogscreen.crypto import create_key_file
 from vogscreen.exceptions import ConfigurationError
@@ -76,10 +76,9 @@ def test_a_swapped_key_file_is_refused_and_the_right_one_works_again(tmp_path: P
 
 
 def test_other_keys_in_the_environment_are_refused_on_any_database(
-    env: dict[str, str], tmp_path: Path
+    app: App, env: dict[str, str], tmp_path: Path
 ) -> None:
-    create_key_file(Path(env["VOGSCREEN_KEY_FILE"]))
-    first = bootstrap(load_settings(env))
+    first = bootstrap(load_settings(env))  # the migrated test database: its keys are kept
     first.close()
     other = tmp_path / "other-keys.json"
     create_key_file(other)
