@@ -58,9 +58,9 @@ from vogscreen.authority import (
     UnsubscribeItem,
 )
 from vogscreen.boards import add_board, update_board
-from vogscreen.bootstrap import App, bootstrap
+from vogscreen.bootstrap import App
 from vogscreen.cases import remind
-from vogscreen.crypto import create_key_file
+from vogscreen.crypto import create_key_file, load_vault
 from vogscreen.database import make_engine, session_factory, upgrade
 from vogscreen.exceptions import AuthorityUnavailable
 from vogscreen.hits import poll
@@ -111,6 +111,14 @@ class InvariantBroken(Exception):
         self.detail = detail
 
 
+class Broken(Exception):
+    """The invariants that one check found broken."""
+
+    def __init__(self, failures: list[InvariantBroken]) -> None:
+        super().__init__("; ".join(str(failure) for failure in failures))
+        self.failures = failures
+
+
 # -- the scenario -----------------------------------------------------------------------
 
 
@@ -122,8 +130,9 @@ class Scenario:
     initial: int  # staff per board on its first list
     steps: int
     quiet_every: int
-    join: float  # chance, three times per new list, of a joiner
+    join: float  # chance, three times per new list, of a joiner (outside a hiring freeze)
     leave: float  # chance per row of leaving in a new list
+    correct: float  # chance that a joiner is taken off the next list again (a mistaken row)
     change: float  # chance per row of changed terms
     authority_faults: float  # chance a call to the authority meets a fault
     crashes: float  # chance a job is crashed at some statement of ours
@@ -136,11 +145,12 @@ class Scenario:
             boards=rng.randint(1, 3),
             initial=rng.randint(1, 6),
             steps=steps,
-            quiet_every=rng.randint(6, 15),
+            quiet_every=rng.randint(8, 20),
             join=rng.choice((0.05, 0.15, 0.3, 0.5)),
             leave=rng.choice((0.05, 0.15, 0.3)),
+            correct=rng.choice((0.0, 0.2, 0.5)),
             change=rng.choice((0.0, 0.1, 0.3)),
-            authority_faults=rng.choice((0.0, 0.1, 0.25, 0.5)),
+            authority_faults=rng.choice((0.0, 0.1, 0.3, 0.5, 0.7)),
             crashes=rng.choice((0.0, 0.15, 0.3, 0.5)),
             mail_faults=rng.choice((0.0, 0.1, 0.3)),
             retention_days=rng.choice((30, 90, 183)),
@@ -170,14 +180,21 @@ class RaisedHit:
 class Outcome:
     seed: int
     scenario: Scenario
-    failure: InvariantBroken | None = None
+    failures: list[InvariantBroken] = field(default_factory=list)
     step: int = 0
     stats: Counter[str] = field(default_factory=Counter)
     trace: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.failure is None
+        return not self.failures
+
+    @property
+    def invariants(self) -> list[str]:
+        return sorted({failure.invariant for failure in self.failures})
+
+    def tagged(self, tag: str) -> bool:
+        return any(tag in failure.detail for failure in self.failures)
 
 
 # -- the seams ----------------------------------------------------------------------------
@@ -190,8 +207,13 @@ class CrashInjector:
         self.rng = rng
         self.countdown: int | None = None
         self.where = ""
+        self.engine = engine
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._commit)
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
 
     def arm(self, chance: float) -> None:
         self.countdown = int(self.rng.expovariate(1 / 20)) if self.rng.random() < chance else None
@@ -222,6 +244,11 @@ def _fingerprint(item: SubscribeItem | UnsubscribeItem) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+# Answers lost and crashes after the authority applied a batch are what trust is made of.
+_AUTHORITY_FAULTS = ("5xx", "429", "lost", "crash", "partial")
+_AUTHORITY_WEIGHTS = (1, 1, 2, 3, 1)
+
+
 class FaultyAuthority:
     """The authority port with seeded faults in front of the real (mock) authority."""
 
@@ -230,6 +257,7 @@ class FaultyAuthority:
         self.rng = rng
         self.chance = chance
         self.enabled = False
+        self.faults: Counter[str] = Counter()
         self.sent: dict[str, str] = {}  # idempotency key -> what it carried first
         self.reused: list[str] = []
 
@@ -243,7 +271,9 @@ class FaultyAuthority:
     def _write(self, call: Callable[[Any], list[ItemResult]], items: Any) -> list[ItemResult]:
         self._note(items)
         faulty = self.enabled and self.rng.random() < self.chance
-        kind = self.rng.choice(("5xx", "429", "lost", "crash", "partial")) if faulty else None
+        kind = self.rng.choices(_AUTHORITY_FAULTS, _AUTHORITY_WEIGHTS)[0] if faulty else None
+        if kind is not None:
+            self.faults[kind] += 1
         if kind == "5xx":
             raise AuthorityUnavailable("the authority answered 503")
         if kind == "429":
@@ -310,25 +340,37 @@ class SimMailer:
 
 
 class SqliteDatabases:
-    """A migrated template file, copied for each seed (migrating each time costs more)."""
+    """A migrated template file, copied over one file for each seed.
+
+    The seeds of one process share that file and its engines: an engine caches the SQL it
+    has compiled, and compiling it all again for every seed cost more than running it.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.template: Path | None = None
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.template = root / "template.db"
+        self.path = root / "seed.db"
+        self.url = f"sqlite:///{self.path}"
+        self.engines: tuple[Engine, Engine] | None = None
 
-    def new(self, name: str) -> str:
-        if self.template is None:
-            self.template = self.root / "template.db"
+    def new(self, name: str) -> tuple[str, Engine, Engine]:
+        if not self.template.exists():
             engine = make_engine(f"sqlite:///{self.template}")
             upgrade(engine)
             engine.dispose()
-        path = self.root / name / "vogscreen.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
+        if self.engines is None:
+            self.engines = (make_engine(self.url), make_engine(self.url))
+        for engine in self.engines:
+            engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.template, self.path)
+        return self.url, *self.engines
 
     def drop(self, name: str) -> None:
-        shutil.rmtree(self.root / name, ignore_errors=True)
+        for engine in self.engines or ():
+            engine.dispose()
 
 
 class PostgresDatabases:
@@ -337,6 +379,7 @@ class PostgresDatabases:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.template: str | None = None
+        self.engines: dict[str, tuple[Engine, Engine]] = {}
 
     def _admin(self, sql: str) -> None:
         import psycopg
@@ -344,18 +387,22 @@ class PostgresDatabases:
         with psycopg.connect(self.base_url + "/postgres", autocommit=True) as connection:
             connection.execute(sql)  # type: ignore[call-overload]
 
-    def new(self, name: str) -> str:
+    def new(self, name: str) -> tuple[str, Engine, Engine]:
         if self.template is None:
-            self.template = "sim_template_" + hashlib.sha256(self.base_url.encode()).hexdigest()[:8]
+            self.template = "sim_template"
             self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
             self._admin(f'CREATE DATABASE "{self.template}"')
             engine = make_engine(f"{self.base_url}/{self.template}")
             upgrade(engine)
             engine.dispose()
         self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return f"{self.base_url}/{name}"
+        url = f"{self.base_url}/{name}"
+        self.engines[name] = (make_engine(url), make_engine(url))
+        return url, *self.engines[name]
 
     def drop(self, name: str) -> None:
+        for engine in self.engines.pop(name, ()):
+            engine.dispose()
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -369,8 +416,14 @@ class Simulation:
     """One seed's world: our pipeline, the authority, the mail server and HR's lists."""
 
     def __init__(
-        self, seed: int, workdir: Path, url: str, scenario: Scenario, outcome: Outcome
+        self,
+        seed: int,
+        workdir: Path,
+        database: tuple[str, Engine, Engine],
+        scenario: Scenario,
+        outcome: Outcome,
     ) -> None:
+        url, engine, authority_engine = database
         self.seed = seed
         self.rng = random.Random(seed)
         # Separate streams, so that a change in one kind of fault does not reshuffle the rest.
@@ -390,11 +443,17 @@ class Simulation:
             }
         )
         self.clock = FakeClock(START)
-        self.app: App = bootstrap(settings, clock=self.clock, migrate=False)
+        # What bootstrap() wires, on the engine the databases hand out (see SqliteDatabases).
+        self.app = App(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            vault=load_vault(settings),
+            clock=self.clock,
+        )
         # The authority is another system: its own engine, which our crashes do not reach.
-        self.authority_engine = make_engine(url)
         self.mock = MockAuthority(
-            session_factory(self.authority_engine),
+            session_factory(authority_engine),
             key=derive_key(self.app.vault.hmac_key),
             clock=self.clock,
         )
@@ -406,6 +465,8 @@ class Simulation:
         self.people: list[Identity] = []
         self._numbers = bsn_stream(seed + 1)
         self.lists: dict[str, dict[str, FakeEmployee]] = {b: {} for b in self.boards}
+        self.joined: dict[str, set[str]] = {b: set() for b in self.boards}
+        self.join = scenario.join
         self.unsent: dict[str, dict[str, FakeEmployee]] = {}  # an upload that crashed
         self.hits: list[RaisedHit] = []
         self.in_flight: dict[str, int] = Counter()  # BSN -> hits raised, not yet stored
@@ -415,8 +476,7 @@ class Simulation:
         self.uploads = 0
 
     def close(self) -> None:
-        self.authority_engine.dispose()
-        self.app.close()
+        self.injector.close()
 
     # -- HR's side: people and lists ------------------------------------------------------
 
@@ -464,9 +524,13 @@ class Simulation:
     def _next_list(self, board: str) -> dict[str, FakeEmployee]:
         rng, today = self.rng, self.app.today()
         rows = dict(self.lists[board])
+        joined, self.joined[board] = self.joined[board], set()
         for bsn, row in list(rows.items()):
             if bsn in self.in_flight:
                 continue  # a hit is on its way for them: their boards stay as they are
+            if bsn in joined and rng.random() < self.s.correct:
+                del rows[bsn]  # HR takes back a row it sent by mistake
+                continue
             if row.end_date is not None and row.end_date < today and rng.random() < 0.5:
                 del rows[bsn]  # the export stops naming someone who left a while ago
                 continue
@@ -490,7 +554,7 @@ class Simulation:
                 else:
                     rows[bsn] = replace(row, end_date=None)  # extended, or back again
         for _ in range(3):
-            if rng.random() < self.s.join:
+            if rng.random() < self.join:
                 self._join(board, rows, today)
         if not rows:
             self._join(board, rows, today)  # a list is never empty
@@ -521,6 +585,7 @@ class Simulation:
         if rng.random() < 0.1:  # a list that names a leaver who never started here
             row = replace(row, end_date=today - dt.timedelta(rng.randint(1, 30)))
         rows[who.bsn] = row
+        self.joined[board].add(who.bsn)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -580,7 +645,9 @@ class Simulation:
         self._job("notify", lambda: notify(self.app, self.mailer))
 
     def retention(self) -> None:
-        self._job("retention", lambda: purge(self.app))
+        counts = self._job("retention", lambda: purge(self.app))
+        if counts:
+            self.outcome.stats["purged"] += counts["persons"]
 
     def reminders(self) -> None:
         self._job("reminders", lambda: remind(self.app))
@@ -593,7 +660,7 @@ class Simulation:
         """
         with self.app.sessions() as session:
             waiting = session.scalar(select(func.count()).where(StaffList.status == "pending"))
-        if waiting:
+        if waiting or self.unsent:
             return
         today = self.app.today()
         steady = [
@@ -677,11 +744,13 @@ class Simulation:
             if number % self.s.quiet_every == self.s.quiet_every - 1:
                 self.quiet_period()
         self.outcome.step = self.s.steps
-        self.quiet_period()
+        self.quiet_period(last=True)
 
-    def quiet_period(self) -> None:
+    def quiet_period(self, *, last: bool = False) -> None:
         """Faults off; run every job until nothing is pending; then check the invariants."""
         self.chaos = self.authority.enabled = self.mailer.enabled = False
+        # Hiring comes and goes: in a freeze, no one new gets an id for months.
+        self.join = 0.0 if self.rng.random() < 0.4 else self.s.join
         self.trace("quiet period")
         for _ in range(50):
             for board in list(self.unsent):
@@ -694,7 +763,7 @@ class Simulation:
             self.clock.advance(minutes=61)  # past any backoff
         else:
             raise InvariantBroken(SETTLES, f"still pending after 50 rounds: {self._pending()}")
-        self.check()
+        self.check(last=last)
 
     def _pending(self) -> dict[str, int]:
         with self.app.sessions() as session:
@@ -714,15 +783,26 @@ class Simulation:
 
     # -- the invariants -------------------------------------------------------------------
 
-    def check(self) -> None:
+    def check(self, *, last: bool = False) -> None:
+        """Every invariant, each on its own: a failure lists all that broke."""
         report = validate(self.app, self.authority, retry=QUICK)
         self.texts.append(repr(report.as_dict()))
-        self.texts.append(repr(status(self.app)))
-        self.check_subscriptions(report.as_dict())
-        self.check_keys()
-        self.check_hits()
-        self.check_notifications()
-        self.check_privacy()
+        if last:
+            self.texts.append(repr(status(self.app)))
+        broken: list[InvariantBroken] = []
+        for check in (
+            lambda: self.check_subscriptions(report.as_dict()),
+            self.check_keys,
+            self.check_hits,
+            self.check_notifications,
+            self.check_privacy,
+        ):
+            try:
+                check()
+            except InvariantBroken as failure:
+                broken.append(failure)
+        if broken:
+            raise Broken(broken)
 
     def _ours(self, bsns: Sequence[str]) -> dict[str, tuple[int, str | None, str | None]]:
         """Our person id, subscription status and authority reference for these BSNs."""
@@ -833,8 +913,8 @@ class Simulation:
             return ""
         if hit.person_id is None:
             return (
-                " (stored unrouted: its subscription reference was unknown to us when it came "
-                "in, though the authority had applied the subscribe)"
+                " [unrouted: its subscription reference was unknown to us when it came in, "
+                "though the authority had applied the subscribe; it is never routed after]"
             )
         return " (stored unrouted: no current employment when it came in)"
 
@@ -893,21 +973,24 @@ def run_seed(seed: int, databases: Databases, root: Path, steps: int = 60) -> Ou
     name = f"sim_{seed}_{int(time.time() * 1000) % 100_000}"
     workdir = root / f"seed-{seed}"
     workdir.mkdir(parents=True, exist_ok=True)
-    url = databases.new(name)
+    database = databases.new(name)
     simulation: Simulation | None = None
     try:
         with structlog.testing.capture_logs() as events:
-            simulation = Simulation(seed, workdir, url, scenario, outcome)
+            simulation = Simulation(seed, workdir, database, scenario, outcome)
             simulation.events = events
             try:
                 simulation.run()
             except InvariantBroken as broken:
-                outcome.failure = broken
+                outcome.failures = [broken]
+            except Broken as broken:
+                outcome.failures = broken.failures
     finally:
         if simulation is not None:
             outcome.stats["uploads"] = simulation.uploads
             outcome.stats["hits"] = len(simulation.hits)
             outcome.stats["people"] = len(simulation.people)
+            outcome.stats.update(simulation.authority.faults)
             simulation.close()
         databases.drop(name)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -915,11 +998,10 @@ def run_seed(seed: int, databases: Databases, root: Path, steps: int = 60) -> Ou
 
 
 def describe(outcome: Outcome, *, trace: bool = False) -> str:
-    assert outcome.failure is not None
     lines = [
-        f"seed {outcome.seed} broke the {outcome.failure.invariant} invariant at step "
+        f"seed {outcome.seed} broke {', '.join(outcome.invariants)} at step "
         f"{outcome.step} of {outcome.scenario.steps}:",
-        f"    {outcome.failure.detail}",
+        *(f"  {failure.invariant}: {failure.detail}" for failure in outcome.failures),
         f"  scenario: {outcome.scenario}",
         f"  reproduce: ./dev simulate --seed {outcome.seed} -v",
     ]
@@ -947,28 +1029,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = [args.seed] if args.seed is not None else range(args.first, args.first + args.seeds)
     failures: list[Outcome] = []
-    started = time.monotonic()
+    started, ran = time.monotonic(), 0
     with sqlite_databases() as (databases, root):
-        for count, seed in enumerate(seeds, 1):
+        for seed in seeds:
             outcome = run_seed(seed, databases, root, args.steps)
+            ran += 1
             if not outcome.ok:
                 failures.append(outcome)
                 print(describe(outcome, trace=args.verbose), flush=True)
                 if not args.keep_going and args.seed is None:
                     break
-            if count % 50 == 0:
+            if ran % 50 == 0:
                 print(
-                    f"{count} seeds, {len(failures)} failed, {time.monotonic() - started:.0f} s",
+                    f"{ran} seeds, {len(failures)} failed, {time.monotonic() - started:.0f} s",
                     file=sys.stderr,
                     flush=True,
                 )
-    elapsed = time.monotonic() - started
-    ran = count if seeds else 0
-    print(f"{ran} seeds in {elapsed:.1f} s: {len(failures)} failed", file=sys.stderr)
+    print(f"{ran} seeds in {time.monotonic() - started:.1f} s: {len(failures)} failed")
     if failures:
-        by_invariant = Counter(outcome.failure.invariant for outcome in failures if outcome.failure)
-        print(f"failures by invariant: {dict(by_invariant)}", file=sys.stderr)
-        print(f"failing seeds: {[outcome.seed for outcome in failures]}", file=sys.stderr)
+        by_invariant = Counter(name for outcome in failures for name in outcome.invariants)
+        print(f"failures by invariant: {dict(by_invariant)}")
+        for tag in ("[item 6", "[item 7", "[unrouted"):
+            tagged = [outcome.seed for outcome in failures if outcome.tagged(tag)]
+            print(f"{tag}]: {len(tagged)} seeds, first {tagged[:10]}")
     return 1 if failures else 0
 
 
