@@ -86,6 +86,9 @@ from vogscreen.testing import FUNCTIONS, SURNAMES, FakeClock, FakeEmployee, bsn_
 from vogscreen.validation import validate
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+STEPS = 60
+# How a failure's detail names the known defects, so a sweep can count them.
+TAGS = ("[item 6", "[item 7", "[unrouted")
 # Retries without waiting: the simulated clock, not the wall clock, is what moves.
 QUICK = retry_policy(tenacity.stop_after_attempt(2), tenacity.wait_none())
 T = TypeVar("T")
@@ -104,18 +107,23 @@ class SimulatedCrash(BaseException):
     """The process dies here. Not an Exception: nothing of ours may catch it."""
 
 
+@dataclass(frozen=True)
+class Failure:
+    invariant: str
+    detail: str
+
+
 class InvariantBroken(Exception):
     def __init__(self, invariant: str, detail: str) -> None:
         super().__init__(f"{invariant}: {detail}")
-        self.invariant = invariant
-        self.detail = detail
+        self.failure = Failure(invariant, detail)
 
 
 class Broken(Exception):
     """The invariants that one check found broken."""
 
-    def __init__(self, failures: list[InvariantBroken]) -> None:
-        super().__init__("; ".join(str(failure) for failure in failures))
+    def __init__(self, failures: list[Failure]) -> None:
+        super().__init__("; ".join(f"{f.invariant}: {f.detail}" for f in failures))
         self.failures = failures
 
 
@@ -130,7 +138,7 @@ class Scenario:
     initial: int  # staff per board on its first list
     steps: int
     quiet_every: int
-    join: float  # chance, three times per new list, of a joiner (outside a hiring freeze)
+    join: float  # chance, three times per new list, of a joiner (in the hiring season)
     leave: float  # chance per row of leaving in a new list
     correct: float  # chance that a joiner is taken off the next list again (a mistaken row)
     change: float  # chance per row of changed terms
@@ -148,12 +156,12 @@ class Scenario:
             quiet_every=rng.randint(8, 20),
             join=rng.choice((0.05, 0.15, 0.3, 0.5)),
             leave=rng.choice((0.05, 0.15, 0.3)),
-            correct=rng.choice((0.0, 0.2, 0.5)),
+            correct=rng.choice((0.0, 0.3, 0.6, 0.6)),
             change=rng.choice((0.0, 0.1, 0.3)),
             authority_faults=rng.choice((0.0, 0.1, 0.3, 0.5, 0.7)),
             crashes=rng.choice((0.0, 0.15, 0.3, 0.5)),
             mail_faults=rng.choice((0.0, 0.1, 0.3)),
-            retention_days=rng.choice((30, 90, 183)),
+            retention_days=rng.choice((30, 60, 183)),
         )
 
 
@@ -180,7 +188,7 @@ class RaisedHit:
 class Outcome:
     seed: int
     scenario: Scenario
-    failures: list[InvariantBroken] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     step: int = 0
     stats: Counter[str] = field(default_factory=Counter)
     trace: list[str] = field(default_factory=list)
@@ -246,7 +254,7 @@ def _fingerprint(item: SubscribeItem | UnsubscribeItem) -> str:
 
 # Answers lost and crashes after the authority applied a batch are what trust is made of.
 _AUTHORITY_FAULTS = ("5xx", "429", "lost", "crash", "partial")
-_AUTHORITY_WEIGHTS = (1, 1, 2, 3, 1)
+_AUTHORITY_WEIGHTS = (1, 1, 2, 5, 1)
 
 
 class FaultyAuthority:
@@ -466,7 +474,6 @@ class Simulation:
         self._numbers = bsn_stream(seed + 1)
         self.lists: dict[str, dict[str, FakeEmployee]] = {b: {} for b in self.boards}
         self.joined: dict[str, set[str]] = {b: set() for b in self.boards}
-        self.join = scenario.join
         self.unsent: dict[str, dict[str, FakeEmployee]] = {}  # an upload that crashed
         self.hits: list[RaisedHit] = []
         self.in_flight: dict[str, int] = Counter()  # BSN -> hits raised, not yet stored
@@ -553,8 +560,11 @@ class Simulation:
                     rows[bsn] = replace(row, brin=row.brin[:4] + "01")
                 else:
                     rows[bsn] = replace(row, end_date=None)  # extended, or back again
+        # Schools hire for the school year, in August and September; hardly at other times,
+        # so for months no one new gets an id.
+        join = self.s.join if today.month in (8, 9) else self.s.join / 8
         for _ in range(3):
-            if rng.random() < self.join:
+            if rng.random() < join:
                 self._join(board, rows, today)
         if not rows:
             self._join(board, rows, today)  # a list is never empty
@@ -667,9 +677,7 @@ class Simulation:
             p.bsn
             for p in self.people
             if self.employing(p.bsn, today)
-            and all(
-                rows[p.bsn].end_date is None for rows in self.lists.values() if p.bsn in rows
-            )
+            and all(rows[p.bsn].end_date is None for rows in self.lists.values() if p.bsn in rows)
         ]
         refs = self.mock.screened(steady)
         if not refs:
@@ -689,7 +697,9 @@ class Simulation:
             return
         with self.app.sessions() as session:
             stored = set(
-                session.scalars(select(Hit.authority_hit_id).where(Hit.authority_hit_id.in_(waiting)))
+                session.scalars(
+                    select(Hit.authority_hit_id).where(Hit.authority_hit_id.in_(waiting))
+                )
             )
         for hit_id in stored:
             bsn = waiting[hit_id].bsn
@@ -699,12 +709,30 @@ class Simulation:
 
     def advance(self) -> None:
         roll = self.rng.random()
-        if roll < 0.4:
+        if roll < 0.35:
             self.clock.advance(hours=self.rng.randint(1, 20))
-        elif roll < 0.85:
+            return
+        if roll < 0.75:
             self.clock.advance(days=self.rng.randint(1, 30))
         else:
-            self.clock.advance(days=self.rng.randint(60, 200))
+            self.clock.advance(days=self.rng.randint(30, 150))
+        # The nightly jobs. Days pass as one step here, but a worker would have reconciled
+        # on one of those nights at least, unless it was down all along (or a held list
+        # waited for its confirmation as long).
+        if self.rng.random() < 0.9:
+            self._nightly_reconcile()
+        if self.rng.random() < 0.6:
+            self.retention()
+        if self.rng.random() < 0.3:
+            self.reminders()
+
+    def _nightly_reconcile(self) -> None:
+        chaos, self.chaos = self.chaos, False
+        self.authority.enabled = self.mailer.enabled = False
+        try:
+            self.reconcile()
+        finally:
+            self.chaos = self.authority.enabled = self.mailer.enabled = chaos
 
     # -- the run --------------------------------------------------------------------------
 
@@ -749,8 +777,6 @@ class Simulation:
     def quiet_period(self, *, last: bool = False) -> None:
         """Faults off; run every job until nothing is pending; then check the invariants."""
         self.chaos = self.authority.enabled = self.mailer.enabled = False
-        # Hiring comes and goes: in a freeze, no one new gets an id for months.
-        self.join = 0.0 if self.rng.random() < 0.4 else self.s.join
         self.trace("quiet period")
         for _ in range(50):
             for board in list(self.unsent):
@@ -789,7 +815,7 @@ class Simulation:
         self.texts.append(repr(report.as_dict()))
         if last:
             self.texts.append(repr(status(self.app)))
-        broken: list[InvariantBroken] = []
+        broken: list[Failure] = []
         for check in (
             lambda: self.check_subscriptions(report.as_dict()),
             self.check_keys,
@@ -800,7 +826,7 @@ class Simulation:
             try:
                 check()
             except InvariantBroken as failure:
-                broken.append(failure)
+                broken.append(failure.failure)
         if broken:
             raise Broken(broken)
 
@@ -838,14 +864,17 @@ class Simulation:
         ours = self._ours(surplus + missing)
         lines = []
         applied = self.mock.applied_counts()
-        for label, group in (("screened but employed nowhere", surplus), ("employed but not screened", missing)):
+        for label, group in (
+            ("screened but employed nowhere", surplus),
+            ("employed but not screened", missing),
+        ):
             for bsn in group:
                 person_id, state, ref = ours.get(bsn, (None, None, None))
                 operations = self._operations(person_id) if person_id is not None else []
                 lines.append(
                     f"person #{self._number(bsn)} (our id {person_id}) {label}: our subscription "
                     f"{state} ref {ref}; outbox {operations}; "
-                    f"authority applied {[k for k in applied if k.split(':')[1:2] == [str(person_id)]]}"
+                    f"authority applied {_keys_of(applied, person_id)}"
                     f"{_diagnosis(label, state, operations, applied)}"
                 )
         if total != len(screened):
@@ -890,7 +919,9 @@ class Simulation:
             boards.setdefault(row.authority_hit_id, Counter())[row.number] += 1
             if notes[row.id] != 1:
                 raise InvariantBroken(
-                    HITS, f"case {row.id} of hit {row.authority_hit_id} has {notes[row.id]} hit notifications"
+                    HITS,
+                    f"case {row.id} of hit {row.authority_hit_id} has {notes[row.id]} "
+                    "hit notifications",
                 )
         for hit in self.hits:
             if stored[hit.hit_id] != 1:
@@ -942,18 +973,32 @@ class Simulation:
         secrets += [p.birth_date.isoformat() for p in self.people]
         secrets += [f"{p.birth_date:%d-%m-%Y}" for p in self.people]
         logs = "\n".join(repr(event) for event in self.events)
-        mails = "\n".join(message.data.decode("utf-8", "replace") for message in self.mailer.accepted)
-        for where, text in (("a log event", logs), ("a report", "\n".join(self.texts)), ("an email", mails)):
+        mails = "\n".join(
+            message.data.decode("utf-8", "replace") for message in self.mailer.accepted
+        )
+        for where, text in (
+            ("a log event", logs),
+            ("a report", "\n".join(self.texts)),
+            ("an email", mails),
+        ):
             for secret in secrets:
                 if secret in text:
                     at = text.index(secret)
                     context = text[max(0, at - 80) : at].replace(secret, "<secret>")
-                    raise InvariantBroken(PRIVACY, f"a BSN or birth date in {where}, after: {context!r}")
+                    raise InvariantBroken(
+                        PRIVACY, f"a BSN or birth date in {where}, after: {context!r}"
+                    )
         self.events.clear()
         self.texts.clear()
 
 
-def _diagnosis(label: str, state: str | None, operations: list[str], applied: dict[str, int]) -> str:
+def _keys_of(applied: dict[str, int], person_id: int | None) -> list[str]:
+    return [key for key in applied if key.split(":")[1:2] == [str(person_id)]]
+
+
+def _diagnosis(
+    label: str, state: str | None, operations: list[str], applied: dict[str, int]
+) -> str:
     if label.startswith("screened") and any("=cancelled/attempts 0" in op for op in operations):
         cancelled = [op.split("=")[0] for op in operations if "=cancelled" in op]
         if any(key in applied for key in cancelled):
@@ -966,7 +1011,7 @@ def _diagnosis(label: str, state: str | None, operations: list[str], applied: di
 # -- running seeds ------------------------------------------------------------------------
 
 
-def run_seed(seed: int, databases: Databases, root: Path, steps: int = 60) -> Outcome:
+def run_seed(seed: int, databases: Databases, root: Path, steps: int = STEPS) -> Outcome:
     rng = random.Random(f"{seed}:scenario")
     scenario = Scenario.draw(rng, steps)
     outcome = Outcome(seed, scenario)
@@ -982,7 +1027,7 @@ def run_seed(seed: int, databases: Databases, root: Path, steps: int = 60) -> Ou
             try:
                 simulation.run()
             except InvariantBroken as broken:
-                outcome.failures = [broken]
+                outcome.failures = [broken.failure]
             except Broken as broken:
                 outcome.failures = broken.failures
     finally:
@@ -1016,6 +1061,30 @@ def sqlite_databases() -> Iterator[tuple[SqliteDatabases, Path]]:
         yield SqliteDatabases(Path(root) / "db"), Path(root)
 
 
+def sweep(seeds: Sequence[int], steps: int) -> list[Outcome]:
+    """Run these seeds one after another on SQLite, in this process."""
+    with sqlite_databases() as (databases, root):
+        return [run_seed(seed, databases, root, steps) for seed in seeds]
+
+
+def sweep_parallel(
+    seeds: Sequence[int], steps: int, jobs: int, chunk: int = 10
+) -> Iterator[Outcome]:
+    """The seeds in ``jobs`` processes, in chunks; outcomes in seed order."""
+    if jobs <= 1:
+        for start in range(0, len(seeds), chunk):
+            yield from sweep(seeds[start : start + chunk], steps)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [seeds[start : start + chunk] for start in range(0, len(seeds), chunk)]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing inherited
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        for outcomes in pool.map(sweep, chunks, [steps] * len(chunks)):
+            yield from outcomes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="./dev simulate", description="Crash-and-fault simulation of the whole pipeline."
@@ -1023,33 +1092,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=300, help="how many seeds (from --first)")
     parser.add_argument("--first", type=int, default=0, help="the first seed of a sweep")
     parser.add_argument("--seed", type=int, help="replay this one seed")
-    parser.add_argument("--steps", type=int, default=60, help="steps per seed")
+    parser.add_argument("--steps", type=int, default=STEPS, help="steps per seed")
+    parser.add_argument("--jobs", type=int, default=2, help="processes running seeds")
     parser.add_argument("-v", "--verbose", action="store_true", help="print a failing trace")
-    parser.add_argument("--keep-going", action="store_true", help="do not stop at a failure")
+    parser.add_argument("--stop", action="store_true", help="stop at the first failure")
     args = parser.parse_args(argv)
-    seeds = [args.seed] if args.seed is not None else range(args.first, args.first + args.seeds)
+    if args.seed is not None:
+        seeds, jobs = [args.seed], 1
+    else:
+        seeds, jobs = list(range(args.first, args.first + args.seeds)), args.jobs
     failures: list[Outcome] = []
     started, ran = time.monotonic(), 0
-    with sqlite_databases() as (databases, root):
-        for seed in seeds:
-            outcome = run_seed(seed, databases, root, args.steps)
-            ran += 1
-            if not outcome.ok:
-                failures.append(outcome)
-                print(describe(outcome, trace=args.verbose), flush=True)
-                if not args.keep_going and args.seed is None:
-                    break
-            if ran % 50 == 0:
-                print(
-                    f"{ran} seeds, {len(failures)} failed, {time.monotonic() - started:.0f} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    for outcome in sweep_parallel(seeds, args.steps, jobs):
+        ran += 1
+        if not outcome.ok:
+            failures.append(outcome)
+            print(describe(outcome, trace=args.verbose), flush=True)
+            if args.stop:
+                break
+        if ran % 100 == 0:
+            print(
+                f"{ran} seeds, {len(failures)} failed, {time.monotonic() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     print(f"{ran} seeds in {time.monotonic() - started:.1f} s: {len(failures)} failed")
     if failures:
         by_invariant = Counter(name for outcome in failures for name in outcome.invariants)
         print(f"failures by invariant: {dict(by_invariant)}")
-        for tag in ("[item 6", "[item 7", "[unrouted"):
+        for tag in TAGS:
             tagged = [outcome.seed for outcome in failures if outcome.tagged(tag)]
             print(f"{tag}]: {len(tagged)} seeds, first {tagged[:10]}")
     return 1 if failures else 0
