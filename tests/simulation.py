@@ -88,7 +88,7 @@ from vogscreen.validation import validate
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 STEPS = 60
 # How a failure's detail names the known defects, so a sweep can count them.
-TAGS = ("[item 6", "[item 7", "[unrouted")
+TAGS = ("[item 6", "[item 7", "[unrouted", "[retention")
 # Retries without waiting: the simulated clock, not the wall clock, is what moves.
 QUICK = retry_policy(tenacity.stop_after_attempt(2), tenacity.wait_none())
 T = TypeVar("T")
@@ -1003,6 +1003,11 @@ def _diagnosis(
         cancelled = [op.split("=")[0] for op in operations if "=cancelled" in op]
         if any(key in applied for key in cancelled):
             return " [item 6: a subscribe the authority applied was cancelled as never sent]"
+    if label.startswith("screened") and state == "active":
+        return (
+            " [retention: we still employ them; a list that dropped them waited longer than "
+            "the retention period, which purged the rows it removed before it was applied]"
+        )
     if label.startswith("employed") and state == "active":
         return " [item 7: recorded active from a replayed answer for someone else]"
     return ""
