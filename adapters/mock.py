@@ -31,7 +31,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -184,6 +184,20 @@ class MockAuthority:
         with self._sessions() as session:
             rows = session.execute(select(_requests.c.idempotency_key, _requests.c.applied))
             return {key: applied for key, applied in rows}
+
+    def screened(self, bsns: Iterable[str]) -> dict[str, str]:
+        """Which of these BSNs the authority screens now, with their references.
+
+        The authority's own truth, for tests that know the numbers they handed in.
+        """
+        wanted = {self._hash(bsn): bsn for bsn in bsns}
+        with self._sessions() as session:
+            rows = session.execute(
+                select(_subscriptions.c.bsn_hash, _subscriptions.c.ref).where(
+                    _subscriptions.c.active.is_(True)
+                )
+            )
+            return {wanted[bsn_hash]: ref for bsn_hash, ref in rows if bsn_hash in wanted}
 
     def reset(self) -> None:
         """Forget everything (for tests and demos of the mock authority server)."""
