@@ -182,3 +182,27 @@ def test_a_stored_value_no_header_may_carry_fails_its_message_only_and_status_sa
     report = status(app)
     assert not report["healthy"]
     assert any("could not be delivered" in problem for problem in report["problems"])
+
+
+def test_a_hit_raised_before_we_recorded_its_reference_is_routed_once_we_have_it(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    hand_in(app, board, fake_employees(2), tmp_path)
+    apply_pending(app)
+    with pytest.raises(Killed):
+        drain(app, DiesAfterTheAuthorityApplies(mock), retry=FAST)
+    ref = mock.list_subscriptions().items[0].subscription_ref
+    mock.raise_hit(ref)  # the authority has the subscription; we do not know its reference
+    first = poll(app, mock)
+    assert (first.new, first.routed, first.unrouted) == (1, 0, 1)
+
+    clock.advance(minutes=30)
+    drain(app, mock, retry=FAST)  # the lost answer is replayed: now we know the reference
+    later = poll(app, mock)
+    assert (later.routed, later.cases) == (1, 1)
+    with app.sessions() as session:
+        hit = session.scalars(select(Hit)).one()
+        assert hit.routed and hit.person_id is not None
+        assert len(session.scalars(select(Case.id)).all()) == 1
+    assert notify(app).sent == 1
+    assert poll(app, mock).cases == 0  # routed once, never again

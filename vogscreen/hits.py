@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
@@ -59,6 +59,7 @@ def poll(
     app: App, authority: ScreeningAuthority, *, retry: RetryPolicy = default_retry_policy
 ) -> PollSummary:
     summary = PollSummary()
+    _route_waiting(app, summary)
     while True:
         with app.sessions() as session:
             cursor = _cursor(session)
@@ -91,15 +92,6 @@ def _store_page(
     fresh = {item.hit_id: item for item in items if item.hit_id not in known}
     if not fresh:
         return
-    refs = {item.subscription_ref for item in fresh.values()}
-    people: dict[str | None, int] = dict(
-        session.execute(
-            select(Subscription.authority_ref, Subscription.person_id).where(
-                Subscription.authority_ref.in_(refs)
-            )
-        ).all()
-    )
-    employers = _employers(session, set(people.values()))
     # Only the hits this transaction stored: a poller running beside this one may have
     # stored some of them first, and those are its to route.
     stored = insert_ignore(
@@ -109,11 +101,10 @@ def _store_page(
             {
                 "authority_hit_id": item.hit_id,
                 "authority_ref": item.subscription_ref,
-                "person_id": people.get(item.subscription_ref),
+                "person_id": None,
                 "raised_at": item.raised_at,
                 "received_at": now,
-                # Routed means: some board employs the person (so the hit opens cases).
-                "routed": people.get(item.subscription_ref) in employers,
+                "routed": False,
             }
             for item in fresh.values()
         ],
@@ -121,17 +112,67 @@ def _store_page(
         returning="id",
     )
     summary.new += len(stored)
+    routed = _route(
+        session,
+        [
+            (stored[item.hit_id], item.subscription_ref)
+            for item in fresh.values()
+            if item.hit_id in stored
+        ],
+        now,
+        summary,
+    )
+    summary.unrouted += len(stored) - routed
+
+
+_WAITING = (
+    select(Hit.id, Hit.authority_ref)
+    .join(Subscription, Subscription.authority_ref == Hit.authority_ref)
+    .where(Hit.person_id.is_(None), Hit.routed.is_(False))
+    .order_by(Hit.id)
+)
+
+
+def _route_waiting(app: App, summary: PollSummary) -> None:
+    """Route the hits that came before we knew their subscription's reference.
+
+    The authority can raise a hit as soon as it has applied a subscribe, and a crash (or a
+    slow answer) may keep the reference from us a while: such a hit is stored as unrouted,
+    and routed here once the drain has recorded the reference. It is never left behind.
+    """
+    with transaction(app.sessions) as session:
+        waiting = [(row.id, row.authority_ref) for row in session.execute(_WAITING)]
+        if waiting:
+            routed = _route(session, waiting, app.now(), summary)
+            log.info("hits.routed_late", hits=len(waiting), routed=routed)
+
+
+def _route(
+    session: Session, hits: list[tuple[int, str]], now: dt.datetime, summary: PollSummary
+) -> int:
+    """Link stored hits (id, reference) to their person and open a case per board that
+    employs them. Returns how many were routed; the others stay unrouted, for operators."""
+    if not hits:
+        return 0
+    people: dict[str | None, int] = dict(
+        session.execute(
+            select(Subscription.authority_ref, Subscription.person_id).where(
+                Subscription.authority_ref.in_({ref for _, ref in hits})
+            )
+        ).all()
+    )
+    employers = _employers(session, set(people.values()))
     openings: list[Opening] = []
     routed: list[dict[str, Any]] = []
-    for item in fresh.values():  # in the authority's order
-        hit_id = stored.get(item.hit_id)
-        if hit_id is None:
-            continue
-        person = people.get(item.subscription_ref)
+    linked: list[dict[str, Any]] = []
+    for hit_id, ref in hits:  # in the authority's order
+        person = people.get(ref)
         if person is None:
             log.warning("hit.unrouted", hit=hit_id, reason="unknown subscription")
             continue
         boards = employers.get(person, [])
+        # Routed means: some board employs the person (so the hit opens cases).
+        linked.append({"hid": hit_id, "pid": person, "routed": bool(boards)})
         if not boards:
             log.warning("hit.unrouted", hit=hit_id, reason="no current employment")
             continue
@@ -148,10 +189,18 @@ def _store_page(
                 "details": {"boards": len(boards)},
             }
         )
+    if linked:
+        hits_table = table(Hit)
+        session.execute(
+            update(hits_table)
+            .where(hits_table.c.id == bindparam("hid"))
+            .values(person_id=bindparam("pid"), routed=bindparam("routed")),
+            linked,
+        )
     summary.routed += len(routed)
-    summary.unrouted += len(stored) - len(routed)
     summary.cases += open_cases(session, openings, now)
     audit.record_many(session, now, routed)
+    return len(routed)
 
 
 @dataclass(frozen=True)
