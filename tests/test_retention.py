@@ -92,3 +92,18 @@ def test_the_authority_subscribes_a_purged_person_who_comes_back(
     assert hand_in(app, board, staff, tmp_path).status == "accepted"
     reconcile(app, mock, retry=FAST)
     assert len(mock.list_subscriptions().items) == 6
+
+
+def test_retention_keeps_the_rows_a_list_still_waiting_to_be_applied_needs(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path, clock: FakeClock
+) -> None:
+    staff = fake_employees(8)
+    hand_in(app, board, staff, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    report = hand_in(app, board, staff[:6], tmp_path)  # two leave; nobody reconciles...
+    assert report.counts["leaving"] == 2
+    clock.advance(days=200)  # ...for longer than the retention period (a worker down)
+    purge(app)
+    summary = reconcile(app, mock, retry=FAST)
+    assert summary.apply.boards[0].counts["leaving"] == 2
+    assert sorted(subscription_states(app).values()) == ["active"] * 6 + ["ended"] * 2

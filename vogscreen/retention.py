@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from vogscreen import audit
 from vogscreen.bootstrap import App
@@ -57,10 +57,19 @@ def purge(app: App) -> dict[str, int]:
             session.execute(delete(Employment).where(Employment.id.in_(ids)))
         counts["employments"] = len(old)
         # Rows that a list received before the period dropped or changed: only lists older
-        # than the period hold them (see vogscreen.snapshot).
+        # than the period hold them (see vogscreen.snapshot). Not while that list waits to
+        # be applied (pending, or held for months): its apply needs them to see who left.
         old_lists = select(StaffList.id).where(StaffList.received_at < cutoff)
+        last_applied = (
+            select(func.max(StaffList.id))
+            .where(StaffList.board_id == StaffListRow.board_id, StaffList.status == "applied")
+            .scalar_subquery()
+        )
         removed = session.execute(
-            delete(StaffListRow).where(StaffListRow.removed_in_list_id.in_(old_lists))
+            delete(StaffListRow).where(
+                StaffListRow.removed_in_list_id.in_(old_lists),
+                StaffListRow.removed_in_list_id <= last_applied,
+            )
         )
         counts["staff_list_rows"] = int(removed.rowcount or 0)  # type: ignore[attr-defined]
         employed = exists().where(Employment.person_id == Person.id)
