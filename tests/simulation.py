@@ -31,7 +31,9 @@ with its trace. A failure prints its seed and the command that reproduces it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import random
 import shutil
@@ -62,9 +64,9 @@ from vogscreen.bootstrap import App
 from vogscreen.cases import remind
 from vogscreen.crypto import create_key_file, load_vault
 from vogscreen.database import make_engine, session_factory, upgrade
-from vogscreen.exceptions import AuthorityUnavailable
+from vogscreen.exceptions import AuthorityUnavailable, StateConflict
 from vogscreen.hits import poll
-from vogscreen.intake.service import ACCEPTED, UNCHANGED, upload
+from vogscreen.intake.service import ACCEPTED, HELD, HOLD_OLDER_FILE, UNCHANGED, upload
 from vogscreen.mail import DeliveryError, OutgoingMessage
 from vogscreen.models import (
     AuthorityOperation,
@@ -78,7 +80,7 @@ from vogscreen.models import (
 )
 from vogscreen.notify import notify
 from vogscreen.outbox import drain, retry_policy
-from vogscreen.reconcile import reconcile
+from vogscreen.reconcile import confirm, reconcile
 from vogscreen.retention import purge
 from vogscreen.settings import load_settings
 from vogscreen.status import status
@@ -635,11 +637,28 @@ class Simulation:
         if report is None:
             self.unsent[board] = rows  # HR (or the drop folder) hands it in again
             return
+        if report.status == HELD and report.hold == HOLD_OLDER_FILE:
+            # A correction can bring back an earlier list byte for byte, which is held as
+            # an older file; the operator checks with the board and confirms it.
+            self.lists[board] = rows
+            self.confirm_held()
+            return
         if report.status not in (ACCEPTED, UNCHANGED):
             raise InvariantBroken(
                 JOB, f"a valid list for board {board} was {report.status}: {report.as_dict()}"
             )
         self.lists[board] = rows
+
+    def confirm_held(self) -> None:
+        with self.app.sessions() as session:
+            held = list(session.scalars(select(StaffList.id).where(StaffList.status == HELD)))
+        for staff_list in held:
+            self._job(f"confirm {staff_list}", functools.partial(self._confirm, staff_list))
+
+    def _confirm(self, staff_list: int) -> None:
+        # StateConflict: a newer list came in meanwhile, and that one is the board's staff.
+        with contextlib.suppress(StateConflict):
+            confirm(self.app, staff_list)
 
     def reconcile(self) -> None:
         self._job("reconcile", lambda: reconcile(self.app, self.authority, retry=QUICK))
@@ -781,6 +800,7 @@ class Simulation:
         for _ in range(50):
             for board in list(self.unsent):
                 self.upload_list(board)
+            self.confirm_held()
             self.reconcile()
             self.poll()
             self.notify()
