@@ -21,7 +21,7 @@ from tests.simulation import (
     run_seed,
 )
 
-BLOCKS, PER_BLOCK = (2, 10) if BACKEND == "postgresql" else (6, 25)
+BLOCKS, PER_BLOCK = (3, 10) if BACKEND == "postgresql" else (8, 25)
 STEPS = int(os.environ.get("VOGSCREEN_SIM_STEPS", "60"))
 
 
