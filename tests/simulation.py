@@ -479,6 +479,7 @@ class Simulation:
         self.unsent: dict[str, dict[str, FakeEmployee]] = {}  # an upload that crashed
         self.hits: list[RaisedHit] = []
         self.in_flight: dict[str, int] = Counter()  # BSN -> hits raised, not yet stored
+        self.released: set[str] = set()  # hits seen stored
         self.notify_crashes = 0
         self.texts: list[str] = []  # every report, for the privacy check
         self.events: list[dict[str, Any]] = []
@@ -711,7 +712,13 @@ class Simulation:
         return next(p.number for p in self.people if p.bsn == bsn)
 
     def _release_stored_hits(self) -> None:
-        waiting = {hit.hit_id: hit for hit in self.hits if hit.bsn in self.in_flight}
+        # Only hits not yet seen stored: an earlier hit for the same person, stored and
+        # released before, must not release the one still on its way.
+        waiting = {
+            hit.hit_id: hit
+            for hit in self.hits
+            if hit.bsn in self.in_flight and hit.hit_id not in self.released
+        }
         if not waiting:
             return
         with self.app.sessions() as session:
@@ -721,6 +728,7 @@ class Simulation:
                 )
             )
         for hit_id in stored:
+            self.released.add(hit_id)
             bsn = waiting[hit_id].bsn
             self.in_flight[bsn] -= 1
             if not self.in_flight[bsn]:

@@ -206,3 +206,23 @@ def test_a_hit_raised_before_we_recorded_its_reference_is_routed_once_we_have_it
         assert len(session.scalars(select(Case.id)).all()) == 1
     assert notify(app).sent == 1
     assert poll(app, mock).cases == 0  # routed once, never again
+
+
+def test_a_late_routed_hit_goes_to_the_boards_that_employed_the_person_when_it_came_in(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(1)
+    hand_in(app, board, staff, tmp_path)
+    apply_pending(app)
+    with pytest.raises(Killed):
+        drain(app, DiesAfterTheAuthorityApplies(mock), retry=FAST)
+    mock.raise_hit(mock.list_subscriptions().items[0].subscription_ref)
+    assert poll(app, mock).unrouted == 1  # employed now, but the reference is not ours yet
+
+    clock.advance(days=1)
+    hand_in(app, board, [*fake_employees(1, seed=9)], tmp_path)  # then they leave
+    clock.advance(minutes=30)
+    reconcile(app, mock, retry=FAST)  # the lost answer replayed, then the unsubscribe
+    assert poll(app, mock).cases == 1  # the board employed them when the hit came in
+    with app.sessions() as session:
+        assert session.scalars(select(Hit.routed)).one() is True

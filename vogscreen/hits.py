@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
@@ -115,7 +115,7 @@ def _store_page(
     routed = _route(
         session,
         [
-            (stored[item.hit_id], item.subscription_ref)
+            (stored[item.hit_id], item.subscription_ref, now)
             for item in fresh.values()
             if item.hit_id in stored
         ],
@@ -126,7 +126,7 @@ def _store_page(
 
 
 _WAITING = (
-    select(Hit.id, Hit.authority_ref)
+    select(Hit.id, Hit.authority_ref, Hit.received_at)
     .join(Subscription, Subscription.authority_ref == Hit.authority_ref)
     .where(Hit.person_id.is_(None), Hit.routed.is_(False))
     .order_by(Hit.id)
@@ -141,36 +141,44 @@ def _route_waiting(app: App, summary: PollSummary) -> None:
     and routed here once the drain has recorded the reference. It is never left behind.
     """
     with transaction(app.sessions) as session:
-        waiting = [(row.id, row.authority_ref) for row in session.execute(_WAITING)]
+        waiting = [
+            (row.id, row.authority_ref, row.received_at) for row in session.execute(_WAITING)
+        ]
         if waiting:
             routed = _route(session, waiting, app.now(), summary)
             log.info("hits.routed_late", hits=len(waiting), routed=routed)
 
 
 def _route(
-    session: Session, hits: list[tuple[int, str]], now: dt.datetime, summary: PollSummary
+    session: Session,
+    hits: list[tuple[int, str, dt.datetime]],
+    now: dt.datetime,
+    summary: PollSummary,
 ) -> int:
-    """Link stored hits (id, reference) to their person and open a case per board that
-    employs them. Returns how many were routed; the others stay unrouted, for operators."""
+    """Link stored hits (id, reference, received) to their person and open a case per
+    board that employed them when the hit came in. Returns how many were routed; the
+    others stay unrouted, for operators."""
     if not hits:
         return 0
     people: dict[str | None, int] = dict(
         session.execute(
             select(Subscription.authority_ref, Subscription.person_id).where(
-                Subscription.authority_ref.in_({ref for _, ref in hits})
+                Subscription.authority_ref.in_({ref for _, ref, _ in hits})
             )
         ).all()
     )
-    employers = _employers(session, set(people.values()))
+    employers = _employers(session, set(people.values()), since=min(at for *_, at in hits))
     openings: list[Opening] = []
     routed: list[dict[str, Any]] = []
     linked: list[dict[str, Any]] = []
-    for hit_id, ref in hits:  # in the authority's order
+    for hit_id, ref, received in hits:  # in the authority's order
         person = people.get(ref)
         if person is None:
             log.warning("hit.unrouted", hit=hit_id, reason="unknown subscription")
             continue
-        boards = employers.get(person, [])
+        # A hit routed late (its reference came after it) goes to the boards that employed
+        # the person when it came in, even if one has let them go since.
+        boards = [board for board in employers.get(person, []) if board.employed_at(received)]
         # Routed means: some board employs the person (so the hit opens cases).
         linked.append({"hid": hit_id, "pid": person, "routed": bool(boards)})
         if not boards:
@@ -209,26 +217,47 @@ class _Employer:
     board_id: int
     number: str
     weeks: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+
+    def employed_at(self, moment: dt.datetime) -> bool:
+        return self.started_at <= moment and (self.ended_at is None or self.ended_at > moment)
 
 
-def _employers(session: Session, persons: set[int]) -> dict[int, list[_Employer]]:
-    """The boards with a current employment of each person, in board order."""
+def _employers(
+    session: Session, persons: set[int], *, since: dt.datetime
+) -> dict[int, list[_Employer]]:
+    """Each person's employments current at ``since`` or begun after it, in board order."""
     employers: dict[int, list[_Employer]] = defaultdict(list)
     for chunk in chunks(sorted(persons)):
         rows = session.execute(
             select(
                 Employment.person_id,
-                Employment.id,
-                Board.id,
+                Employment.id.label("employment_id"),
+                Board.id.label("board_id"),
                 Board.number,
-                Board.followup_weeks,
+                Board.followup_weeks.label("weeks"),
+                Employment.started_at,
+                Employment.ended_at,
             )
             .join(Board, Board.id == Employment.board_id)
-            .where(Employment.person_id.in_(chunk), Employment.ended_at.is_(None))
+            .where(
+                Employment.person_id.in_(chunk),
+                or_(Employment.ended_at.is_(None), Employment.ended_at > since),
+            )
             .order_by(Employment.person_id, Board.id)
         )
-        for person, employment, board, number, weeks in rows:
-            employers[person].append(_Employer(employment, board, number, weeks))
+        for row in rows:
+            employers[row.person_id].append(
+                _Employer(
+                    row.employment_id,
+                    row.board_id,
+                    row.number,
+                    row.weeks,
+                    row.started_at,
+                    row.ended_at,
+                )
+            )
     return employers
 
 
