@@ -7,6 +7,7 @@ a row id that the database may hand out again.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.followup_helpers import raise_hit
-from tests.reconcile_helpers import FAST, FlakyAuthority, hand_in
+from tests.reconcile_helpers import FAST, FlakyAuthority, hand_in, unavailable
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.authority import ItemResult, SubscribeItem, UnsubscribeItem
 from vogscreen.bootstrap import App
@@ -226,3 +227,65 @@ def test_a_late_routed_hit_goes_to_the_boards_that_employed_the_person_when_it_c
     assert poll(app, mock).cases == 1  # the board employed them when the hit came in
     with app.sessions() as session:
         assert session.scalars(select(Hit.routed)).one() is True
+
+
+def test_an_unsubscribe_in_flight_keeps_its_reference_when_the_person_comes_back_and_leaves(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(8)
+    hand_in(app, board, staff, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    down = FlakyAuthority(mock)
+
+    def unreachable(_: object) -> list[ItemResult]:
+        raise unavailable()
+
+    down.subscribe = down.unsubscribe = unreachable  # type: ignore[assignment,method-assign]
+    hand_in(app, board, staff[1:], tmp_path)  # A leaves: the unsubscribe leaves, unanswered
+    reconcile(app, down, retry=FAST)
+    # (Each file differs from the earlier ones: an identical one would be held as older.)
+    staff[3] = dataclasses.replace(staff[3], function="intern begeleider")
+    hand_in(app, board, staff, tmp_path)  # A is back: a subscribe waits behind it
+    reconcile(app, down, retry=FAST)
+    hand_in(app, board, staff[1:], tmp_path)  # and gone again: the unsent subscribe is cancelled
+    summary = reconcile(app, down, retry=FAST)
+    assert summary.apply.subscriptions.cancelled == 1
+
+    clock.advance(hours=2)
+    reconcile(app, mock, retry=FAST)
+    report = validate(app, mock, retry=FAST)
+    assert (report.authority, report.ours, report.missing, report.unknown) == (7, 7, 0, 0)
+    with app.sessions() as session:
+        codes = list(
+            session.scalars(
+                select(AuthorityOperation.error_code).where(
+                    AuthorityOperation.operation == "unsubscribe"
+                )
+            )
+        )
+    assert codes == ["unsubscribed"]  # really sent with its reference, not settled unsent
+
+
+def test_a_subscribe_a_drain_took_after_the_plan_was_made_is_ended_not_cancelled(
+    app: App, board: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from vogscreen.database import transaction
+    from vogscreen.plan import plan_subscriptions
+    from vogscreen.subscriptions import carry_out, load_states
+
+    hand_in(app, board, fake_employees(1), tmp_path)
+    apply_pending(app)  # a subscribe queued, not sent
+    with transaction(app.sessions) as session:
+        session.execute(update(Employment).values(ended_at=clock()))
+        person = session.scalars(select(Employment.person_id)).one()
+        actions = plan_subscriptions(load_states(session, [person]))
+        assert [a.kind for a in actions] == ["cancel"]
+        # Another worker's drain marks the row in flight before this plan is carried out.
+        session.execute(update(AuthorityOperation).values(sent_at=clock()))
+        changes = carry_out(session, actions, clock())
+    assert (changes.cancelled, changes.unsubscribe) == (0, 1)
+    with app.sessions() as session:
+        rows = session.execute(select(AuthorityOperation.operation, AuthorityOperation.status))
+        assert sorted(rows.all()) == [("subscribe", "pending"), ("unsubscribe", "pending")]

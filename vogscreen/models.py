@@ -232,6 +232,10 @@ class AuthorityOperation(Base):
     # once sent may have been applied, so it is replayed with its key, never cancelled.
     sent_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
+    # The authority's reference this step concerns: what a subscribe brought back, what an
+    # unsubscribe ended. Kept per generation, so an unsubscribe still in flight when the
+    # person starts a new cycle is sent with its own reference.
+    subscription_ref: Mapped[str | None] = mapped_column(String(100))
     error_code: Mapped[str | None] = mapped_column(String(50))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]

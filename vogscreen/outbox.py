@@ -306,16 +306,38 @@ def _subscribe_items(app: App, session: Session, rows: Sequence[Any]) -> list[Su
 def _unsubscribe_items(
     session: Session, rows: Sequence[Any]
 ) -> tuple[list[UnsubscribeItem], dict[str, ItemResult]]:
-    refs = dict(
-        session.execute(
-            select(Subscription.person_id, Subscription.authority_ref).where(
-                Subscription.person_id.in_([row.person_id for row in rows])
-            )
-        ).all()
-    )
+    """Each unsubscribe ends the reference its own generation's subscribe brought back.
+
+    Not the subscription's current reference: that is wiped when the person starts a new
+    cycle, and an unsubscribe still in flight then would find none and be settled unsent,
+    leaving the old subscription at the authority for ever."""
+    if not rows:
+        return [], {}
+    people = [row.person_id for row in rows]
+    brought: dict[tuple[int, int], str | None] = {}
+    for person, generation, ref in session.execute(
+        select(
+            AuthorityOperation.person_id,
+            AuthorityOperation.generation,
+            AuthorityOperation.subscription_ref,
+        ).where(
+            AuthorityOperation.person_id.in_(people),
+            AuthorityOperation.operation == "subscribe",
+            AuthorityOperation.status == "done",
+            AuthorityOperation.subscription_ref.is_not(None),
+        )
+    ):
+        brought[(person, generation)] = ref
+    # Rows written before the outbox kept references: the subscription's, if still its cycle.
+    for person, generation, ref in session.execute(
+        select(Subscription.person_id, Subscription.generation, Subscription.authority_ref).where(
+            Subscription.person_id.in_(people), Subscription.authority_ref.is_not(None)
+        )
+    ):
+        brought.setdefault((person, generation), ref)
     items, settled = [], {}
     for row in rows:
-        ref = refs.get(row.person_id)
+        ref = brought.get((row.person_id, row.generation))
         if ref:
             items.append(UnsubscribeItem(row.idempotency_key, ref))
         else:
@@ -356,7 +378,7 @@ def _record(
     now: dt.datetime,
     summary: DrainSummary,
 ) -> None:
-    outcome_rows: list[tuple[int, str, int, str, str | None]] = []
+    outcome_rows: list[tuple[int, str, int, str, str | None, str | None]] = []
     adopt: list[tuple[int, int, str | None]] = []
     fail: list[tuple[int, int, str]] = []
     end: list[tuple[int, int]] = []
@@ -366,7 +388,9 @@ def _record(
             continue
         error = None if result.ok else (result.message or result.code)
         status = "done" if result.ok else "rejected"
-        outcome_rows.append((row.id, status, row.attempts + 1, result.code, error))
+        outcome_rows.append(
+            (row.id, status, row.attempts + 1, result.code, error, result.subscription_ref)
+        )
         key = (row.person_id, row.generation)
         if row.operation == "subscribe" and result.ok:
             adopt.append((*key, result.subscription_ref))
@@ -406,7 +430,13 @@ def _record(
 
 
 _OUTCOME = Rows(
-    "outcome", id=Integer(), status=String(), attempts=Integer(), code=String(), error=Text()
+    "outcome",
+    id=Integer(),
+    status=String(),
+    attempts=Integer(),
+    code=String(),
+    error=Text(),
+    ref=String(),
 )
 _ADOPTED = Rows("adopted", person_id=Integer(), generation=Integer(), ref=String())
 _FAILED = Rows("failed", person_id=Integer(), generation=Integer(), error=Text())
@@ -425,6 +455,7 @@ def _record_outcomes(dialect: str) -> Update:
             attempts=outcome.c.attempts,
             error_code=outcome.c.code,
             error=outcome.c.error,
+            subscription_ref=outcome.c.ref,
             done_at=bindparam("now", type_=ops.c.done_at.type),
         )
     )

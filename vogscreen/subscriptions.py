@@ -138,6 +138,22 @@ def carry_out(
     unsubscribe = [action for action in actions if action.kind == "unsubscribe"]
     cancel = [action for action in actions if action.kind == "cancel"]
     close = [action for action in actions if action.kind == "close"]
+    if cancel:
+        # Only a subscribe that has not left can be cancelled. One that a drain took since
+        # the states were read (another worker) may have been applied: end it instead.
+        cancelled = set(
+            session.scalars(
+                _cancel(dialect),
+                {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
+            )
+        )
+        unsubscribe += [
+            SubscriptionAction("unsubscribe", a.person_id, a.generation)
+            for a in cancel
+            if a.outbox_id not in cancelled
+        ]
+        cancel = [a for a in cancel if a.outbox_id in cancelled]
+        changes.cancelled = len(cancel)
     if subscribe:
         first_time = [a for a in subscribe if a.generation == 1]
         again = [a for a in subscribe if a.generation > 1]
@@ -155,12 +171,6 @@ def carry_out(
         changes.unsubscribe = len(unsubscribe)
     _queue(session, "subscribe", subscribe, now)
     _queue(session, "unsubscribe", unsubscribe, now)
-    if cancel:
-        session.execute(
-            _cancel(dialect),
-            {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
-        )
-        changes.cancelled = len(cancel)
     if cancel or close:
         _set_subscriptions(session, [*cancel, *close], ENDED, now)
         changes.closed = len(close)
@@ -194,6 +204,7 @@ def _cancel(dialect: str) -> Update:
         update(ops)
         .where(ops.c.id == cancelled.c.id, ops.c.sent_at.is_(None))
         .values(status="cancelled", done_at=bindparam("now", type_=ops.c.done_at.type))
+        .returning(ops.c.id)
     )
 
 
