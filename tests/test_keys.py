@@ -159,4 +159,18 @@ def test_an_unreachable_postgresql_is_one_line_naming_host_and_port(tmp_path: Pa
         assert result.returncode == 2, result.stderr
         assert "127.0.0.1:9" in result.stderr
         assert "Traceback" not in result.stderr
-        assert len(result.stderr.strip().splitlines()) <= 2
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not-a-url", "mysql://vogscreen:s3cret@db.invalid/vogscreen", "sqlite:///var"],
+)
+def test_a_database_url_vogscreen_cannot_use_is_one_line_and_exit_2(
+    tmp_path: Path, url: str
+) -> None:
+    (tmp_path / "var").mkdir()  # sqlite:///var is a folder, not a database file
+    result = vogscreen(tmp_path, "status", VOGSCREEN_DATABASE_URL=url)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

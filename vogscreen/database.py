@@ -33,12 +33,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Insert
 from sqlalchemy.types import TypeEngine
 
 from vogscreen.exceptions import (
+    ConfigurationError,
     DatabaseBusy,
     DatabaseNotReady,
     DatabaseUnreachable,
@@ -49,6 +50,20 @@ ALEMBIC_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
+    try:
+        if make_url(url).get_backend_name() not in ("sqlite", "postgresql"):
+            raise ArgumentError("only SQLite and PostgreSQL")
+        return _make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        # Said without the URL itself: it may carry a password.
+        raise ConfigurationError(
+            "VOGSCREEN_DATABASE_URL is not a database URL vogscreen can use "
+            f"({type(exc).__name__}): give sqlite:///path/to/file.db or "
+            "postgresql://user@host:port/database"
+        ) from None
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         parsed = make_url(url)
         path = parsed.database
@@ -76,6 +91,11 @@ def translate_error(exc: BaseException, url: str) -> VogscreenError | None:
     if "database is locked" in message or "database table is locked" in message:
         return DatabaseBusy("the database is locked by another vogscreen process: try again")
     target = make_url(url)
+    if target.get_backend_name() == "sqlite" and "unable to open database file" in message:
+        return DatabaseUnreachable(
+            f"cannot open the SQLite database {target.database}: check VOGSCREEN_DATABASE_URL "
+            "(a file, not a folder) and that the folder can be written"
+        )
     if target.get_backend_name() == "postgresql" and _CONNECT_FAILED.search(message):
         reason = next(
             (said for pattern, said in _CONNECT_REASONS if pattern in message.lower()),

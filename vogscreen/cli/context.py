@@ -20,7 +20,8 @@ EXIT_BUSY = 4
 # Piped into a file or a log, 80 columns would cut tables short; a terminal sets its own.
 _PIPE_WIDTH = None if sys.stdout.isatty() else 160
 out = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: an error is one line in a log file, not cut at 80 columns.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Context:
