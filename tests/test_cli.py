@@ -56,6 +56,9 @@ def test_a_malformed_address_or_board_number_is_refused_with_exit_2(run: Cli) ->
     bad_number = run("board", "add", "2345", "--name", "Zuid", "--notify", "hr@zuid.nl")
     assert bad_number.exit_code == 2
     assert "5-digit" in bad_number.output
+    two_lines = run("board", "add", "23456", "--name", "Zuid\r\nBcc: x@x.nl", "--notify", "a@b.nl")
+    assert two_lines.exit_code == 2
+    assert "control character" in two_lines.output
     assert "No boards yet" in run("board", "list").output
 
 

@@ -14,6 +14,7 @@ from vogscreen import audit
 from vogscreen.bootstrap import App
 from vogscreen.database import transaction
 from vogscreen.exceptions import InvalidInput, NotFound, StateConflict
+from vogscreen.intake.validate import has_control_character
 from vogscreen.models import Board
 
 _BOARD_NUMBER = re.compile(r"^\d{5}$")
@@ -27,6 +28,12 @@ class BoardView:
     removal_threshold_percent: int
     removal_threshold_count: int
     followup_weeks: int
+
+
+def check_board_name(name: str) -> None:
+    """A board's name goes into every mail to its HR: one line, no control characters."""
+    if has_control_character(name):
+        raise InvalidInput("a board's name cannot hold a line break or another control character")
 
 
 def check_board_number(number: str) -> str:
@@ -68,6 +75,7 @@ def get_board(session: Session, number: str) -> Board:
 
 def add_board(app: App, number: str, name: str, recipients: Sequence[str]) -> BoardView:
     number = check_board_number(number)
+    check_board_name(name)
     if not name.strip():
         raise InvalidInput("a board needs a name")
     if not recipients:
@@ -143,6 +151,8 @@ def update_board(
         if current != board.recipients:
             board.recipients = current
             changed["recipients"] = len(current)
+        if name is not None:
+            check_board_name(name)
         if name is not None and name.strip() and name.strip() != board.name:
             board.name = name.strip()
             changed["name"] = True
