@@ -16,7 +16,7 @@ from tests.reconcile_helpers import FAST, hand_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.bootstrap import App
 from vogscreen.intake.service import upload
-from vogscreen.models import AuditEvent, StaffList
+from vogscreen.models import AuditEvent, Board, Employment, StaffList
 from vogscreen.reconcile import confirm, reconcile, reject
 from vogscreen.testing import HEADER, FakeEmployee, fake_employees, staff_csv
 
@@ -211,3 +211,39 @@ def test_a_dry_run_of_reconcile_logs_nothing_as_applied(
     events = [entry["event"] for entry in logs]
     assert "staff_list.applied" not in events and "reconcile.done" not in events
     assert "reconcile.planned" in events
+
+
+def test_a_file_for_another_board_is_held_and_its_people_are_not_subscribed_for_this_one(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path
+) -> None:
+    from vogscreen.boards import add_board
+
+    theirs = fake_employees(6, seed=41, brin="21QZ")
+    hand_in(app, board, theirs, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    add_board(app, "10003", "Stichting Verkeerd", ["hr@verkeerd.nl"])
+
+    same_file = tmp_path / "their-export.csv"
+    same_file.write_text(staff_csv(theirs))
+    copy = upload(app, "10003", same_file)
+    assert (copy.status, copy.hold) == ("held", "other_board")
+    their_school = hand_in(app, "10003", theirs[:4], tmp_path)  # another file, their BRIN
+    assert (their_school.status, their_school.hold) == ("held", "other_board")
+    assert "21QZ" in (their_school.reason or "")
+    reconcile(app, mock, retry=FAST)
+    with app.sessions() as session:
+        held = session.scalars(select(StaffList.status).where(StaffList.id == their_school.id))
+        assert held.one() == "held"
+        wrong = select(Employment.id).join(Board).where(Board.number == "10003")
+        assert session.scalars(wrong).all() == []  # nobody employed under the wrong board
+
+    # Its own schools, and a teacher who really works at both boards, under its own BRIN.
+    own = [*fake_employees(3, seed=42, brin="30RS"), dataclasses.replace(theirs[0], brin="30RS")]
+    accepted = hand_in(app, "10003", own, tmp_path)
+    assert accepted.status == "accepted", accepted.reason
+    # A school that really moved to this board: the operator confirms, and it applies.
+    moved = hand_in(app, "10003", [*own, *theirs[1:3]], tmp_path)
+    assert moved.hold == "other_board"
+    confirm(app, moved.id)  # type: ignore[arg-type]
+    summary = reconcile(app, mock, retry=FAST)
+    assert any(result.board == "10003" for result in summary.apply.boards)

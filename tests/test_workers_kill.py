@@ -83,10 +83,11 @@ def run_scenario(
     shared = fake_employees(2, seed=900)
     for index, number in enumerate(BOARDS):
         add_board(app, number, f"Bestuur {number}", [f"hr@{number}.example.nl"])
-        staff = fake_employees(25, seed=index + 1)
+        brin = f"{10 + index}AB"  # each board its own school
+        staff = fake_employees(25, seed=index + 1, brin=brin)
         if index < 2:  # two teachers work at the first two boards
             staff += [
-                dataclasses.replace(e, personeelsnummer=f"S{index}-{i}")
+                dataclasses.replace(e, personeelsnummer=f"S{index}-{i}", brin=brin)
                 for i, e in enumerate(shared)
             ]
         folder = inbox_dir / number

@@ -28,6 +28,7 @@ from vogscreen.database import Lookup, chunks, ids_by, insert_rows, transaction
 from vogscreen.exceptions import StateConflict
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
+from vogscreen.intake.foreign import other_boards_file
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import Cell, Table, read_table
 from vogscreen.intake.saved import saved_at
@@ -54,6 +55,7 @@ UNCHANGED = "unchanged"
 # the board handed in before (it would undo that list's changes).
 HOLD_REMOVALS = "removals"
 HOLD_OLDER_FILE = "older_file"
+HOLD_OTHER_BOARD = "other_board"
 
 # Statuses of a stored list that count as "accepted" (its rows are the board's staff).
 LIVE_STATUSES = ("pending", "applied", "held")
@@ -560,7 +562,19 @@ def upload(
             board.removal_threshold_percent,
             board.removal_threshold_count,
         )
-        if older is not None:
+        # Rows carried from a list that was never applied (held, say, as another board's)
+        # were never checked against the board's own schools: their schools count too.
+        carried_from = None if intake.base_id == applied else list(intake.carried.values())
+        foreign = other_boards_file(
+            session,
+            board_id,
+            sha256,
+            [row.brin for row in validated.rows],
+            [row.id for row in carried_from or ()],
+        )
+        if foreign is not None:
+            report.hold, report.reason = HOLD_OTHER_BOARD, foreign
+        elif older is not None:
             report.hold, report.reason = HOLD_OLDER_FILE, older
         elif removals is not None:
             report.hold, report.reason = HOLD_REMOVALS, removals
