@@ -36,6 +36,8 @@ MISSING_VALUE = "missing_value"
 BSN_INVALID = "bsn_invalid"
 DUPLICATE_BSN = "duplicate_bsn"
 DUPLICATE_PERSONEELSNUMMER = "duplicate_personeelsnummer"
+PERSONEELSNUMMER_LIKE_BSN = "personeelsnummer_like_bsn"
+PERSONEELSNUMMER_LIKE_DATE = "personeelsnummer_like_date"
 BIRTH_DATE_MISMATCH = "birth_date_mismatch"
 DATE_INVALID = "date_invalid"
 DATE_IN_FUTURE = "date_in_future"
@@ -62,6 +64,14 @@ def could_be_secret(text: str) -> bool:
 def quoted(text: str, instead: str = "the value") -> str:
     """``text`` in quotes for a message, or ``instead`` when it could be a BSN or a date."""
     return instead if could_be_secret(text) else repr(text)
+
+
+def named(personeelsnummer: str | None, shape: str = " (personeelsnummer {})") -> str:
+    """A row's personeelsnummer for a message, in ``shape``; nothing when the row has none or
+    it could be a BSN or a date (a number stored before such numbers were refused)."""
+    if not personeelsnummer or could_be_secret(personeelsnummer):
+        return ""
+    return shape.format(quoted(personeelsnummer))
 
 
 def redacted(fields: dict[str, Any]) -> dict[str, Any]:

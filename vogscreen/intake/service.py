@@ -162,13 +162,13 @@ def _birth_date_mismatches(
     for row, index in zip(rows, indexes, strict=True):
         person = known.get(index)
         if person is not None and person.birth_date != row.birth_date:
-            who = f" (personeelsnummer {row.personeelsnummer})" if row.personeelsnummer else ""
             problems.append(
                 Problem(
                     row.line,
                     label,
                     p.BIRTH_DATE_MISMATCH,
-                    f"this BSN is already known to vogscreen with another birth date{who}; "
+                    "this BSN is already known to vogscreen with another birth date"
+                    f"{p.named(row.personeelsnummer)}; "
                     "check both values",
                 )
             )
@@ -290,9 +290,7 @@ def _duplicates_of_carried(
                     row.line,
                     intake.labels.get("bsn"),
                     p.DUPLICATE_BSN,
-                    f"the same BSN as line {first}"
-                    + (f" (personeelsnummer {number})" if number else "")
-                    + "; a person may appear once",
+                    f"the same BSN as line {first}{p.named(number)}; a person may appear once",
                 )
             )
         earlier = numbers.get(row.personeelsnummer) if row.personeelsnummer else None
@@ -302,8 +300,8 @@ def _duplicates_of_carried(
                     row.line,
                     intake.labels.get("personeelsnummer"),
                     p.DUPLICATE_PERSONEELSNUMMER,
-                    f"personeelsnummer {row.personeelsnummer} is also on line "
-                    f"{earlier} for another person",
+                    f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
+                    f"is also on line {earlier}, for another person",
                 )
             )
     return problems
