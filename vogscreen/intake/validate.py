@@ -96,6 +96,8 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 # Excel writes every delimiter in the first 16 rows of a sheet, but may leave out those of
 # the empty cells at the end of a later row: only such a row may be shorter than the header.
 _EXCEL_FULL_ROWS = 16
+# How many of the header's names a missing_column message lists.
+_DESCRIBED_NAMES = 30
 _OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 _YOUNGEST_AGE_YEARS = 12
 
@@ -311,7 +313,10 @@ def _described(header: list[str]) -> str:
             "the first line holds values, not column names: a title above the header, "
             "or no header row at all?"
         )
-    return f"the header has: {', '.join(name for name in header if name) or 'nothing'}"
+    names = [p.excerpt(name) for name in header if name]
+    if len(names) > _DESCRIBED_NAMES:
+        names[_DESCRIBED_NAMES:] = [f"and {len(names) - _DESCRIBED_NAMES} more"]
+    return f"the header has: {', '.join(names) or 'nothing'}"
 
 
 class _Columns:
@@ -335,7 +340,8 @@ class _Columns:
                         header_line,
                         name,
                         p.DUPLICATE_COLUMN,
-                        f"columns {first!r} and {name!r} both stand for {column}; keep one",
+                        f"columns {p.quoted(first)} and {p.quoted(name)} both stand for "
+                        f"{column}; keep one",
                     )
                 )
                 continue
