@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from vogscreen.bootstrap import App
 from vogscreen.dropfolder import process_board
 from vogscreen.exceptions import ConfigurationError
 from vogscreen.intake import problems as p
-from vogscreen.testing import fake_employees, staff_csv
+from vogscreen.testing import FakeClock, fake_employees, staff_csv
 
 STAFF = fake_employees(4, seed=77)
 
@@ -175,3 +176,100 @@ def test_a_file_swapped_for_a_link_after_the_listing_is_still_refused_unread(
             inbox.open(listed[0].name)
     finally:
         inbox.close()
+
+
+# --- filing: a name is never used twice --------------------------------------------------------
+
+
+def filed(folder: Path, kind: str) -> list[str]:
+    return sorted(path.name for path in (folder / kind).iterdir())
+
+
+def test_two_files_of_the_same_name_in_the_same_second_are_both_filed_and_neither_is_lost(
+    app: App, board: str, folder: Path, clock: FakeClock
+) -> None:
+    first, second = staff_csv(STAFF), staff_csv(STAFF[:3])
+    (folder / "p2.csv").write_text(first)
+    assert process_board(app, board)["accepted"] == 1
+    (folder / "p2.csv").write_text(second)  # same second: the clock has not moved
+
+    counts = process_board(app, board)
+
+    assert counts["held"] + counts["accepted"] == 1 and "not_filed" not in counts
+    stamp = clock().strftime("%Y%m%dT%H%M%S")
+    assert filed(folder, "done") == [
+        f"{stamp}-p2.csv",
+        f"{stamp}-p2.csv.report.json",
+        f"{stamp}.2-p2.csv",
+        f"{stamp}.2-p2.csv.report.json",
+    ]
+    assert (folder / "done" / f"{stamp}-p2.csv").read_bytes() == first.encode()
+    assert (folder / "done" / f"{stamp}.2-p2.csv").read_bytes() == second.encode()
+    assert (folder / "p2.csv").exists() is False
+
+
+def test_a_rejected_file_of_the_same_name_in_the_same_second_does_not_overwrite_the_first(
+    app: App, board: str, folder: Path
+) -> None:
+    (folder / "kapot.csv").write_bytes(b"not;a;list\n")
+    process_board(app, board)
+    (folder / "kapot.csv").write_bytes(b"still;not;a;list\n")
+
+    process_board(app, board)
+
+    contents = sorted(
+        path.read_bytes()
+        for path in (folder / "rejected").iterdir()
+        if not path.name.endswith(".report.json")
+    )
+    assert contents == [b"not;a;list\n", b"still;not;a;list\n"]
+    assert len(reports(folder, "rejected")) == 1  # both are about kapot.csv
+    assert len(list((folder / "rejected").glob("*.report.json"))) == 2
+
+
+def test_a_file_whose_name_leaves_no_room_for_the_timestamp_is_filed_and_the_next_still_goes_in(
+    app: App, board: str, folder: Path
+) -> None:
+    long_name = "personeel-" + "x" * 240 + ".csv"  # 254 characters, the most a name may hold
+    (folder / long_name).write_text("not;a;list\r\n")
+    os.utime(folder / long_name, (1_000_000_000, 1_000_000_000))  # the oldest: first in line
+    (folder / "b-good.csv").write_text(staff_csv(STAFF))
+
+    counts = process_board(app, board)
+
+    assert counts["rejected"] == 1 and counts["accepted"] == 1
+    assert sorted(path.name for path in folder.iterdir()) == ["done", "rejected"]
+    (report,) = (folder / "rejected").glob("*.report.json")
+    assert len(report.name) <= 255 and report.name.endswith(".csv.report.json")
+
+
+class _TakesAway(FakeClock):
+    """A clock that, whenever it is read, takes a file away as someone with access to the
+    folder might while it is handed in (the upload has it open already)."""
+
+    def __init__(self, start: dt.datetime, victim: Path) -> None:
+        super().__init__(start)
+        self.victim = victim
+
+    def __call__(self) -> dt.datetime:
+        self.victim.unlink(missing_ok=True)
+        return super().__call__()
+
+
+def test_a_file_that_cannot_be_filed_is_logged_and_the_next_file_still_goes_in(
+    app: App, board: str, folder: Path, clock: FakeClock
+) -> None:
+    (folder / "a-weg.csv").write_text(staff_csv(STAFF))
+    os.utime(folder / "a-weg.csv", (1_000_000_000, 1_000_000_000))  # the oldest: first in line
+    (folder / "b-kapot.csv").write_text("not;a;list\r\n")
+    app.clock = _TakesAway(clock(), folder / "a-weg.csv")
+
+    with capture_logs() as logs:
+        counts = process_board(app, board)
+
+    assert counts["not_filed"] == 1 and counts["accepted"] == 1 and counts["rejected"] == 1
+    assert set(reports(folder, "rejected")) == {"b-kapot.csv"}
+    assert filed(folder, "done") == []  # no report left without its file
+    assert [line["file"] for line in logs if line["event"] == "dropfolder.not_filed"] == [
+        "a-weg.csv"
+    ]

@@ -247,3 +247,63 @@ def test_a_file_for_another_board_is_held_and_its_people_are_not_subscribed_for_
     confirm(app, moved.id)  # type: ignore[arg-type]
     summary = reconcile(app, mock, retry=FAST)
     assert any(result.board == "10003" for result in summary.apply.boards)
+
+
+def test_an_xlsx_saved_after_its_upload_has_its_saved_date_ignored_and_the_report_says_so(
+    app: App, board: str, tmp_path: Path
+) -> None:
+    path = saved_xlsx(tmp_path / "toekomst.xlsx", fake_employees(20), dt.datetime(2036, 1, 1))
+
+    report = upload(app, board, path)
+
+    assert report.status == "accepted" and report.saved_at is None
+    shown = report.as_dict()
+    assert shown["saved_at"] is None
+    assert shown["saved_at_ignored"] == "2036-01-01T00:00:00+00:00"
+    with app.sessions() as session:
+        stored = session.scalars(select(StaffList.report)).one()
+    assert stored["saved_at"] is None and stored["saved_at_ignored"].startswith("2036-01-01")
+
+
+def test_a_correct_xlsx_after_one_with_a_future_saved_date_is_not_held_as_older(
+    app: App, board: str, tmp_path: Path
+) -> None:
+    staff = fake_employees(20)
+    future = saved_xlsx(tmp_path / "toekomst.xlsx", staff, dt.datetime(2036, 1, 1))
+    assert upload(app, board, future).status == "accepted"
+    later = [*staff, *fake_employees(2, seed=7)]
+    today = saved_xlsx(tmp_path / "juni.xlsx", later, dt.datetime(2026, 6, 1, 8, 30))
+
+    report = upload(app, board, today)
+
+    assert report.status == "accepted" and report.hold is None
+    assert report.saved_at == dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC)
+
+
+def test_a_saved_date_a_few_hours_ahead_of_our_clock_is_still_trusted(
+    app: App, board: str, tmp_path: Path
+) -> None:
+    path = saved_xlsx(tmp_path / "scheef.xlsx", fake_employees(5), dt.datetime(2026, 6, 1, 15, 0))
+
+    report = upload(app, board, path)
+
+    assert report.saved_at == dt.datetime(2026, 6, 1, 15, 0, tzinfo=dt.UTC)
+    assert report.as_dict()["saved_at_ignored"] is None
+
+
+def test_a_future_saved_date_stored_before_it_was_checked_holds_no_later_list(
+    app: App, board: str, tmp_path: Path
+) -> None:
+    staff = fake_employees(20)
+    future = saved_xlsx(tmp_path / "toekomst.xlsx", staff, dt.datetime(2036, 1, 1))
+    first = upload(app, board, future)
+    with app.sessions() as session, session.begin():
+        stored = session.get(StaffList, first.id)
+        assert stored is not None
+        stored.report = {**stored.report, "saved_at": "2036-01-01T00:00:00+00:00"}
+    later = [*staff, *fake_employees(2, seed=7)]
+    today = saved_xlsx(tmp_path / "juni.xlsx", later, dt.datetime(2026, 6, 1, 8, 30))
+
+    report = upload(app, board, today)
+
+    assert report.status == "accepted" and report.hold is None

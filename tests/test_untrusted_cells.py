@@ -222,6 +222,49 @@ def test_a_huge_data_cell_is_refused_as_a_field_too_large_not_a_stray_quote() ->
     assert "line 3" in problem.message
 
 
+def xlsx_with_cell(row: int, column: str, value: str) -> bytes:
+    """A workbook of STAFF in which one cell's shared string is replaced by ``value``, as
+    a tool that does not cut values to Excel's 32,767 characters writes it."""
+    rows: list[list[object]] = [list(HEADER), *(list(e.cells()) for e in STAFF)]
+    rows[row - 1][HEADER.index(column)] = "PLACEHOLDER"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for cells in rows:
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return zip_of(
+        (name, data.replace(b"PLACEHOLDER", value.encode()))
+        for name, data in members_of(buffer.getvalue())
+    )
+
+
+@pytest.mark.parametrize("size", [200_000, 32_767])
+def test_a_huge_xlsx_header_cell_is_refused_as_a_field_too_large(size: int) -> None:
+    problem = refusal(xlsx_with_cell(1, "functie", "functie " + "x" * size)).problem
+    assert problem.code == p.FIELD_TOO_LARGE
+    assert "line 1" in problem.message and len(problem.message) < 300
+
+
+def test_a_huge_xlsx_data_cell_is_refused_as_a_field_too_large() -> None:
+    problem = refusal(xlsx_with_cell(3, "functie", "x" * 200_000)).problem
+    assert problem.code == p.FIELD_TOO_LARGE
+    assert "line 3" in problem.message and len(problem.message) < 300
+
+
+def test_a_long_header_name_is_quoted_only_as_a_short_excerpt(app: App, board: str) -> None:
+    header = ["Personeelsnummer " + "lang " * 20_000, *HEADER[1:]]
+    table = Table("csv", header, iter([(2, STAFF[0].cells()[1:])]), 1)
+    problems = validate_table(table, today=TODAY).problems
+    assert [problem.code for problem in problems] == [p.MISSING_COLUMN]
+    assert len(problems[0].message) < 400
+
+
+def test_no_value_is_quoted_longer_than_a_short_excerpt() -> None:
+    assert len(p.quoted("brin " + "x" * 100_000)) < 80
+
+
 # --- 5. hidden sheets ----------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +42,9 @@ SUFFIXES = (".csv", ".xlsx", ".txt")
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _REPORT = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_REPORT_SUFFIX = ".report.json"
+_NAME_MAX = 255  # bytes in a file name (ext4, xfs, btrfs)
+_MAX_NAME_TRIES = 1000
 
 
 class _Refused(Exception):
@@ -126,13 +130,58 @@ class _Inbox:
             os.close(fd)
             raise
 
-    def file(self, name: str, kind: str, moved: str, report: UploadReport) -> None:
-        """Move the entry (never what a link points to) and write its report beside it."""
+    def file(self, name: str, kind: str, stamp: str, report: UploadReport) -> str:
+        """Move the entry (never what a link points to) into ``kind`` under a name no other
+        file has, with its report beside it, and return that name.
+
+        The report is created first with O_EXCL, which claims the name; the entry is moved
+        only when no file of that name is there either (a rename would overwrite it)."""
         target = self.targets[kind]
-        os.replace(name, moved, src_dir_fd=self.fd, dst_dir_fd=target)
-        fd = os.open(moved + ".report.json", _REPORT, 0o666, dir_fd=target)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        for moved in archive_names(stamp, name):
+            try:
+                fd = os.open(moved + _REPORT_SUFFIX, _REPORT, 0o666, dir_fd=target)
+            except FileExistsError:
+                continue
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(text)
+                if _exists(moved, target):
+                    os.unlink(moved + _REPORT_SUFFIX, dir_fd=target)
+                    continue
+                os.rename(name, moved, src_dir_fd=self.fd, dst_dir_fd=target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(moved + _REPORT_SUFFIX, dir_fd=target)
+                raise
+            return moved
+        raise FileExistsError(errno.EEXIST, f"no free name in {kind}/ for this file")
+
+
+def _exists(name: str, folder: int) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def archive_names(stamp: str, name: str) -> Iterator[str]:
+    """The names a file may be filed under: ``<stamp>-<name>``, then ``<stamp>.2-<name>``
+    and so on for files of the same name filed in the same second; each is cut short where
+    needed so that its report's name still fits in a file name."""
+    for number in range(1, _MAX_NAME_TRIES + 1):
+        prefix = f"{stamp}-" if number == 1 else f"{stamp}.{number}-"
+        yield prefix + _fitting(name, _NAME_MAX - len(prefix) - len(_REPORT_SUFFIX))
+
+
+def _fitting(name: str, room: int) -> str:
+    encoded = os.fsencode(name)
+    if len(encoded) <= room:
+        return name
+    suffix = os.fsencode(Path(name).suffix)[:16]
+    stem = encoded[: room - len(suffix)].decode("utf-8", errors="ignore")
+    return stem + os.fsdecode(suffix)
 
 
 def _refusal(board: str, name: str, code: str, message: str) -> UploadReport:
@@ -189,7 +238,20 @@ def process_board(app: App, board: str) -> dict[str, int]:
             counts[report.status] = counts.get(report.status, 0) + 1
             kind = "rejected" if report.status == REJECTED else "done"
             stamp = app.now().strftime("%Y%m%dT%H%M%S")
-            inbox.file(path.name, kind, f"{stamp}-{path.name}", report)
+            try:
+                inbox.file(path.name, kind, stamp, report)
+            except OSError as exc:
+                # The list is stored (or refused) already; the file stays in the inbox, comes
+                # back as unchanged next time, and the other files still go in.
+                counts["not_filed"] = counts.get("not_filed", 0) + 1
+                log.error(
+                    "dropfolder.not_filed",
+                    file=path.name,
+                    status=report.status,
+                    error=type(exc).__name__,
+                    errno=exc.errno,
+                )
+                continue
             log.info("dropfolder.processed", file=path.name, status=report.status, moved_to=kind)
     finally:
         inbox.close()

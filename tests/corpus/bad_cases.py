@@ -307,6 +307,25 @@ def _() -> bytes:
     return _with(4, personeelsnummer=PEOPLE[0].personeelsnummer)
 
 
+@bad(
+    "personeelsnummer_is_bsn.csv",
+    "the BSN typed into the personeelsnummer column as well (with dots)",
+    p.PERSONEELSNUMMER_LIKE_BSN,
+)
+def _() -> bytes:
+    bsn = PEOPLE[3].bsn
+    return _with(3, personeelsnummer=f"{bsn[:3]}.{bsn[3:6]}.{bsn[6:]}")
+
+
+@bad(
+    "personeelsnummer_is_birth_date.csv",
+    "the birth date pasted into the personeelsnummer column",
+    p.PERSONEELSNUMMER_LIKE_DATE,
+)
+def _() -> bytes:
+    return _with(2, personeelsnummer=PEOPLE[2].birth_date.strftime("%d-%m-%Y"))
+
+
 @bad("birth_date_31_february.csv", "a birth date that does not exist (31-02)", p.DATE_INVALID)
 def _() -> bytes:
     return _with(0, geboortedatum="31-02-1980")

@@ -36,6 +36,8 @@ MISSING_VALUE = "missing_value"
 BSN_INVALID = "bsn_invalid"
 DUPLICATE_BSN = "duplicate_bsn"
 DUPLICATE_PERSONEELSNUMMER = "duplicate_personeelsnummer"
+PERSONEELSNUMMER_LIKE_BSN = "personeelsnummer_like_bsn"
+PERSONEELSNUMMER_LIKE_DATE = "personeelsnummer_like_date"
 BIRTH_DATE_MISMATCH = "birth_date_mismatch"
 DATE_INVALID = "date_invalid"
 DATE_IN_FUTURE = "date_in_future"
@@ -52,6 +54,8 @@ UNREADABLE = "unreadable"
 
 # Four digits or more: a value that could be (part of) a BSN or a date.
 _NUMBER_LIKE = re.compile(r"(?:\d\D*){4}")
+# How much of a text a message may quote.
+_EXCERPT = 40
 
 
 def could_be_secret(text: str) -> bool:
@@ -60,8 +64,24 @@ def could_be_secret(text: str) -> bool:
 
 
 def quoted(text: str, instead: str = "the value") -> str:
-    """``text`` in quotes for a message, or ``instead`` when it could be a BSN or a date."""
-    return instead if could_be_secret(text) else repr(text)
+    """``text`` in quotes for a message, or ``instead`` when it could be a BSN or a date; a
+    long text only by its start (a whole document may have been pasted into a cell)."""
+    if could_be_secret(text):
+        return instead
+    return repr(excerpt(text))
+
+
+def excerpt(text: str) -> str:
+    """The start of ``text``, short enough for a message."""
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+
+
+def named(personeelsnummer: str | None, shape: str = " (personeelsnummer {})") -> str:
+    """A row's personeelsnummer for a message, in ``shape``; nothing when the row has none or
+    it could be a BSN or a date (a number stored before such numbers were refused)."""
+    if not personeelsnummer or could_be_secret(personeelsnummer):
+        return ""
+    return shape.format(quoted(personeelsnummer))
 
 
 def redacted(fields: dict[str, Any]) -> dict[str, Any]:

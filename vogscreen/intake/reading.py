@@ -24,6 +24,10 @@ from vogscreen.intake.problems import FileProblem
 Cell = str | int | float | dt.date | dt.datetime | None
 
 _XLSX_MAX_MEMBERS = 10_000
+# Excel's most characters in a cell; writers cut a longer value to it, so a cell this long
+# was most likely cut (a document pasted into it) and is refused as a CSV field over the
+# csv module's limit is.
+_XLSX_CELL_LIMIT = 32_767
 _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\x89PNG", "a PNG image"),
     (b"%PDF", "a PDF document"),
@@ -277,6 +281,8 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same here
         raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged and cannot be read") from None
     header = _trim(["" if cell is None else str(cell) for cell in header_cells])
+    if any(len(name) >= _XLSX_CELL_LIMIT for name in header):
+        raise _xlsx_too_large(header_line)
     return Table(
         kind="xlsx",
         header=header,
@@ -306,11 +312,23 @@ def _xlsx_rows(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for number, row in enumerate(rows, start=header_line + 1):
-                yield number, [_cell(value) for value in row]
+                cells = [_cell(value) for value in row]
+                if any(type(cell) is str and len(cell) >= _XLSX_CELL_LIMIT for cell in cells):
+                    raise _xlsx_too_large(number)
+                yield number, cells
     except FileProblem:
         raise
     except Exception:
         raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged part-way through") from None
+
+
+def _xlsx_too_large(line: int) -> FileProblem:
+    return FileProblem(
+        p.FIELD_TOO_LARGE,
+        f"line {line}: a cell holds {_XLSX_CELL_LIMIT:,} characters or more, the most a cell "
+        "may hold (a document pasted into it, or a value cut off); remove it and save the "
+        "file again",
+    )
 
 
 def _cell(value: object) -> Cell:

@@ -1,7 +1,9 @@
 """When an XLSX export was saved, from its document properties (``docProps/core.xml``).
 
 Only used to tell an older export from a newer one; a file without the date (a CSV, a
-workbook some tool wrote without properties) simply has none. Called on a file that
+workbook some tool wrote without properties) simply has none. A date after the upload
+(:func:`believable`) is a wrong clock or an edited file, not a save: it is not used, or one
+such file would make every later export look older. Called on a file that
 :func:`vogscreen.intake.reading.read_table` has already read, so the archive's sizes were
 checked; the properties part is still read only when it is small, and by a pattern rather
 than an XML parser.
@@ -17,6 +19,9 @@ import zlib
 
 _CORE = "docProps/core.xml"
 _MAX_CORE_BYTES = 64 * 1024
+# How far a saved time may lie after the upload and still be believed: a day covers a PC
+# whose clock is off and local times written as if they were UTC.
+CLOCK_SKEW = dt.timedelta(days=1)
 _MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>\s*([0-9][0-9T:.+\-Z]{9,39})\s*</")
 
 
@@ -40,3 +45,8 @@ def saved_at(data: bytes) -> dt.datetime | None:
     except ValueError:
         return None
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def believable(saved: dt.datetime, received: dt.datetime) -> bool:
+    """Whether a file said to be saved at ``saved`` can have been, handed in at ``received``."""
+    return saved <= received + CLOCK_SKEW

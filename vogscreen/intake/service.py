@@ -31,7 +31,7 @@ from vogscreen.intake.columns import canonical
 from vogscreen.intake.foreign import other_boards_file
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import Cell, Table, read_table
-from vogscreen.intake.saved import saved_at
+from vogscreen.intake.saved import believable, saved_at
 from vogscreen.intake.validate import StaffRow, Validated, validate_table
 from vogscreen.models import Board, Employment, Person, StaffList, StaffListRow, table
 from vogscreen.plan import (
@@ -77,6 +77,8 @@ class UploadReport:
     reason: str | None = None
     hold: str | None = None  # HOLD_REMOVALS or HOLD_OLDER_FILE when held
     saved_at: dt.datetime | None = None  # an XLSX export's last-saved time
+    # A last-saved time the file claims but cannot have (after it was handed in): not used.
+    saved_at_ignored: dt.datetime | None = None
     # The pending lists this one overtakes (they will never be applied), and how many
     # people's changes of the newest of them it undoes.
     supersedes: list[int] = field(default_factory=list)
@@ -95,13 +97,18 @@ class UploadReport:
                 "counts": dict(self.counts),
                 "reason": self.reason,
                 "hold": self.hold,
-                "saved_at": self.saved_at.isoformat() if self.saved_at else None,
+                "saved_at": _iso(self.saved_at),
+                "saved_at_ignored": _iso(self.saved_at_ignored),
                 "supersedes": list(self.supersedes),
                 "undoes": self.undoes,
                 "sheet": self.sheet,
                 "problems": [problem.as_dict() for problem in self.problems],
             }
         )
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def terms_of(row: StaffRow) -> Terms:
@@ -164,13 +171,13 @@ def _birth_date_mismatches(
     for row, index in zip(rows, indexes, strict=True):
         person = known.get(index)
         if person is not None and person.birth_date != row.birth_date:
-            who = f" (personeelsnummer {row.personeelsnummer})" if row.personeelsnummer else ""
             problems.append(
                 Problem(
                     row.line,
                     label,
                     p.BIRTH_DATE_MISMATCH,
-                    f"this BSN is already known to vogscreen with another birth date{who}; "
+                    "this BSN is already known to vogscreen with another birth date"
+                    f"{p.named(row.personeelsnummer)}; "
                     "check both values",
                 )
             )
@@ -292,9 +299,7 @@ def _duplicates_of_carried(
                     row.line,
                     intake.labels.get("bsn"),
                     p.DUPLICATE_BSN,
-                    f"the same BSN as line {first}"
-                    + (f" (personeelsnummer {number})" if number else "")
-                    + "; a person may appear once",
+                    f"the same BSN as line {first}{p.named(number)}; a person may appear once",
                 )
             )
         earlier = numbers.get(row.personeelsnummer) if row.personeelsnummer else None
@@ -304,8 +309,8 @@ def _duplicates_of_carried(
                     row.line,
                     intake.labels.get("personeelsnummer"),
                     p.DUPLICATE_PERSONEELSNUMMER,
-                    f"personeelsnummer {row.personeelsnummer} is also on line "
-                    f"{earlier} for another person",
+                    f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
+                    f"is also on line {earlier}, for another person",
                 )
             )
     return problems
@@ -394,7 +399,7 @@ _SAME_FILE = (
     .limit(1)
 )
 _TAKEN_SINCE = (
-    select(StaffList.id, StaffList.report)
+    select(StaffList.id, StaffList.report, StaffList.received_at)
     .where(
         StaffList.board_id == _BOARD,
         StaffList.status.in_(_TAKEN),
@@ -424,13 +429,17 @@ def _older_file(
     if saved is None:
         return None
     newest = session.execute(_TAKEN_SINCE, {"board": board_id, "since": 0}).first()
-    theirs = newest.report.get("saved_at") if newest is not None else None
-    if newest is None or theirs is None or saved >= dt.datetime.fromisoformat(theirs):
+    stored = newest.report.get("saved_at") if newest is not None else None
+    if newest is None or stored is None:
+        return None
+    theirs = dt.datetime.fromisoformat(stored)
+    # A list stored before saved times were checked may carry one it cannot have had.
+    if saved >= theirs or not believable(theirs, newest.received_at):
         return None
     return (
         f"the file was saved {saved:%Y-%m-%d %H:%M} UTC, before staff list {newest.id} "
-        f"(saved {dt.datetime.fromisoformat(theirs):%Y-%m-%d %H:%M} UTC); this older "
-        "export would undo that list's changes"
+        f"(saved {theirs:%Y-%m-%d %H:%M} UTC); this older export would undo that list's "
+        "changes"
     )
 
 
@@ -554,7 +563,12 @@ def upload(
         applied = applied_head.id if applied_head else None
         preview = _preview(session, board_id, intake, indexes, known, app.today(), applied)
         report.counts.update(preview.counts)
-        report.saved_at = saved_at(data)
+        claimed = saved_at(data)
+        if claimed is None or believable(claimed, app.now()):
+            report.saved_at = claimed
+        else:
+            report.saved_at_ignored = claimed
+            bound.warning("staff_list.saved_at_ignored", saved_at=claimed.isoformat())
         older = _older_file(session, board_id, sha256, report.saved_at)
         removals = removal_guard(
             preview.ending,
@@ -698,7 +712,8 @@ def _store(
                     "problems": [],
                     "reason": report.reason,
                     "hold": report.hold,
-                    "saved_at": report.saved_at.isoformat() if report.saved_at else None,
+                    "saved_at": _iso(report.saved_at),
+                    "saved_at_ignored": _iso(report.saved_at_ignored),
                 },
                 received_at=now,
                 received_by=actor,

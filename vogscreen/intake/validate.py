@@ -80,6 +80,13 @@ _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"), (1, 2, 3)),
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$"), (3, 2, 1)),
 )
+# A personeelsnummer is shown in reports, pages and e-mail subjects, so it may not be a
+# BSN or a date in disguise: these separators are ignored when it is compared with a BSN.
+_NUMBER_SEPARATORS = str.maketrans("", "", ".-/ ")
+_DATE_SHAPES = (
+    re.compile(r"(?P<d>\d{1,2})[-./](?P<m>\d{1,2})[-./](?P<y>\d{4})"),
+    re.compile(r"(?P<y>\d{4})[-./](?P<m>\d{1,2})[-./](?P<d>\d{1,2})"),
+)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serials below this (1927) are far more likely a year or a stray number than a date.
 _SERIAL_FROM = 10_000
@@ -89,6 +96,8 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 # Excel writes every delimiter in the first 16 rows of a sheet, but may leave out those of
 # the empty cells at the end of a later row: only such a row may be shorter than the header.
 _EXCEL_FULL_ROWS = 16
+# How many of the header's names a missing_column message lists.
+_DESCRIBED_NAMES = 30
 _OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 _YOUNGEST_AGE_YEARS = 12
 
@@ -216,6 +225,36 @@ def _brin_from_text(raw: str) -> str:
         ) from None
 
 
+def personeelsnummer_problem(number: str, bsn: str | None) -> _RowProblem | None:
+    """Why ``number`` cannot be a personeelsnummer, or None.
+
+    Refused: anything shaped like a date, and a BSN (9 digits, or 8 that lost the leading
+    zero, passing the 11-check, or the row's own BSN). Plain 8 digits are common real
+    personeelsnummers and pass unless they pass the 11-check; a plausible yyyymmdd alone is
+    not refused.
+    """
+    for shape in _DATE_SHAPES:
+        match = shape.fullmatch(number)
+        if match and 1 <= int(match["m"]) <= 12 and 1 <= int(match["d"]) <= 31:
+            return _RowProblem(
+                p.PERSONEELSNUMMER_LIKE_DATE,
+                "the personeelsnummer looks like a date (a birth date in the wrong column?); "
+                "reports and e-mails show the personeelsnummer, so give the number from the "
+                "HR system, or leave it empty",
+            )
+    digits = number.translate(_NUMBER_SEPARATORS)
+    if digits.isascii() and digits.isdigit() and len(digits) in (8, 9):
+        padded = digits.zfill(9)
+        if padded == bsn or stdnum_bsn.is_valid(padded):
+            return _RowProblem(
+                p.PERSONEELSNUMMER_LIKE_BSN,
+                "the personeelsnummer is a BSN, or looks like one (it passes the 11-check); "
+                "reports and e-mails show the personeelsnummer, so give the number from the "
+                "HR system, or leave it empty",
+            )
+    return None
+
+
 def _optional_text(cell: Cell) -> str | None:
     return _text(cell) or None
 
@@ -248,8 +287,9 @@ _PARSERS: tuple[tuple[str, str, _TextParser | None, _CellParser], ...] = (
 # StaffRow's fields after ``line``: a row's values are collected in this order and passed
 # positionally, which is cheaper than a dict per row.
 _ROW_FIELDS = list(StaffRow._fields[1:])
-_BIRTH_DATE, _START_DATE, _END_DATE, _VOG_DATE = (
-    _ROW_FIELDS.index(name) for name in ("birth_date", "start_date", "end_date", "vog_date")
+_BSN, _BIRTH_DATE, _PERSONEELSNUMMER, _START_DATE, _END_DATE, _VOG_DATE = (
+    _ROW_FIELDS.index(name)
+    for name in ("bsn", "birth_date", "personeelsnummer", "start_date", "end_date", "vog_date")
 )
 
 
@@ -273,7 +313,10 @@ def _described(header: list[str]) -> str:
             "the first line holds values, not column names: a title above the header, "
             "or no header row at all?"
         )
-    return f"the header has: {', '.join(name for name in header if name) or 'nothing'}"
+    names = [p.excerpt(name) for name in header if name]
+    if len(names) > _DESCRIBED_NAMES:
+        names[_DESCRIBED_NAMES:] = [f"and {len(names) - _DESCRIBED_NAMES} more"]
+    return f"the header has: {', '.join(names) or 'nothing'}"
 
 
 class _Columns:
@@ -297,7 +340,8 @@ class _Columns:
                         header_line,
                         name,
                         p.DUPLICATE_COLUMN,
-                        f"columns {first!r} and {name!r} both stand for {column}; keep one",
+                        f"columns {p.quoted(first)} and {p.quoted(name)} both stand for "
+                        f"{column}; keep one",
                     )
                 )
                 continue
@@ -395,9 +439,8 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                         line,
                         columns.label["bsn"],
                         p.DUPLICATE_BSN,
-                        f"the same BSN as line {first[0]}"
-                        + (f" (personeelsnummer {first[1]})" if first[1] else "")
-                        + "; a person may appear once",
+                        f"the same BSN as line {first[0]}{p.named(first[1])}; "
+                        "a person may appear once",
                     )
                 )
             else:
@@ -410,8 +453,8 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                             line,
                             columns.label["personeelsnummer"],
                             p.DUPLICATE_PERSONEELSNUMMER,
-                            f"personeelsnummer {row.personeelsnummer} is also on line "
-                            f"{earlier} for another person",
+                            f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
+                            f"is also on line {earlier}, for another person",
                         )
                     )
         if row_problems:
@@ -465,6 +508,12 @@ def _validate_row(
         except _RowProblem as problem:
             problems.append(Problem(line, label, problem.code, problem.message))
 
+    number = values[_PERSONEELSNUMMER]
+    if number is not None:
+        refused = personeelsnummer_problem(number, values[_BSN])
+        if refused is not None:
+            label = columns.label["personeelsnummer"]
+            problems.append(Problem(line, label, refused.code, refused.message))
     birth = values[_BIRTH_DATE]
     if birth is not None:
         label = columns.label["geboortedatum"]
