@@ -228,10 +228,11 @@ def _brin_from_text(raw: str) -> str:
 def personeelsnummer_problem(number: str, bsn: str | None) -> _RowProblem | None:
     """Why ``number`` cannot be a personeelsnummer, or None.
 
-    Refused: anything shaped like a date, and a BSN (9 digits, or 8 that lost the leading
-    zero, passing the 11-check, or the row's own BSN). Plain 8 digits are common real
-    personeelsnummers and pass unless they pass the 11-check; a plausible yyyymmdd alone is
-    not refused.
+    Refused: anything shaped like a date; the row's own BSN, however written; and a number
+    written the way a BSN is (``725.763.863``, ``7257 63 863``: 9 digits, or 8 that lost the
+    leading zero, with separators) that passes the 11-check. Plain 8 or 9 digits are common
+    real personeelsnummers and one in eleven passes the 11-check by chance: refusing those
+    would reject whole files of some HR systems, so they pass unless they are the row's BSN.
     """
     for shape in _DATE_SHAPES:
         match = shape.fullmatch(number)
@@ -245,7 +246,8 @@ def personeelsnummer_problem(number: str, bsn: str | None) -> _RowProblem | None
     digits = number.translate(_NUMBER_SEPARATORS)
     if digits.isascii() and digits.isdigit() and len(digits) in (8, 9):
         padded = digits.zfill(9)
-        if padded == bsn or stdnum_bsn.is_valid(padded):
+        written_as_bsn = digits != number and stdnum_bsn.is_valid(padded)
+        if padded == bsn or written_as_bsn:
             return _RowProblem(
                 p.PERSONEELSNUMMER_LIKE_BSN,
                 "the personeelsnummer is a BSN, or looks like one (it passes the 11-check); "
