@@ -75,7 +75,12 @@ def test_a_symlink_in_the_inbox_is_refused_and_never_read(
     assert "c2VjcmV0" not in filed and "blind_index_key" not in filed
     assert set(reports(folder, "done")) == {"real.csv"}
     assert counts["accepted"] == 1 and counts["rejected"] == 4
-    # The links themselves were moved; what they point to is untouched and still there.
+    # The links themselves were removed, not kept where SFTP would still serve their
+    # targets; what they point to is untouched and still there.
+    leftovers = [entry for entry in (folder / "rejected").iterdir() if entry.is_symlink()]
+    assert leftovers == [] and not any(entry.is_symlink() for entry in folder.iterdir())
+    for entry in (folder / "rejected").iterdir():
+        assert "blind_index_key" not in entry.read_text()
     assert secret.read_text().startswith('{"blind_index_key"')
     assert outside_list.exists() and (folder / "done").is_dir()
     refused = [line for line in logs if line["event"] == "dropfolder.refused"]

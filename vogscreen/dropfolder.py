@@ -108,21 +108,22 @@ class _Inbox:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _Refused(
-                    "this is a symbolic link, not a file; vogscreen does not follow links: "
-                    "put the staff list itself in the folder"
+                    "this is a symbolic link, not a file; vogscreen does not follow links and "
+                    "has removed it: put the staff list itself in the folder"
                 ) from None
             raise
         try:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise _Refused(
-                    "this is not a regular file (a pipe, a device or a folder); put the staff "
-                    "list itself in the folder"
+                    "this is not a regular file (a pipe, a device or a folder) and was taken "
+                    "out of the folder; put the staff list itself in the folder"
                 )
             if status.st_nlink > 1:
                 raise _Refused(
-                    "this file has another name as well (a hard link); put a copy of the "
-                    "staff list in the folder instead"
+                    "this file has another name as well (a hard link); vogscreen removed this "
+                    "name (the file itself is untouched): put a copy of the staff list in the "
+                    "folder instead"
                 )
             os.set_blocking(fd, True)
             return os.fdopen(fd, "rb")
@@ -130,9 +131,14 @@ class _Inbox:
             os.close(fd)
             raise
 
-    def file(self, name: str, kind: str, stamp: str, report: UploadReport) -> str:
+    def file(
+        self, name: str, kind: str, stamp: str, report: UploadReport, *, remove: bool = False
+    ) -> str:
         """Move the entry (never what a link points to) into ``kind`` under a name no other
-        file has, with its report beside it, and return that name.
+        file has, with its report beside it, and return that name. With ``remove``, the
+        entry is deleted instead (only its report is filed): a link moved into
+        ``rejected/`` would still hand out what it points to to anyone who reads that
+        folder over SFTP.
 
         The report is created first with O_EXCL, which claims the name; the entry is moved
         only when no file of that name is there either (a rename would overwrite it)."""
@@ -149,13 +155,20 @@ class _Inbox:
                 if _exists(moved, target):
                     os.unlink(moved + _REPORT_SUFFIX, dir_fd=target)
                     continue
-                os.rename(name, moved, src_dir_fd=self.fd, dst_dir_fd=target)
+                if remove and not _is_folder(name, self.fd):
+                    os.unlink(name, dir_fd=self.fd)  # the link itself, never its target
+                else:
+                    os.rename(name, moved, src_dir_fd=self.fd, dst_dir_fd=target)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(moved + _REPORT_SUFFIX, dir_fd=target)
                 raise
             return moved
         raise FileExistsError(errno.EEXIST, f"no free name in {kind}/ for this file")
+
+
+def _is_folder(name: str, folder: int) -> bool:
+    return stat.S_ISDIR(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
 
 
 def _exists(name: str, folder: int) -> bool:
@@ -238,8 +251,11 @@ def process_board(app: App, board: str) -> dict[str, int]:
             counts[report.status] = counts.get(report.status, 0) + 1
             kind = "rejected" if report.status == REJECTED else "done"
             stamp = app.now().strftime("%Y%m%dT%H%M%S")
+            # What was refused unread (a link, a pipe) is removed, not kept where it can
+            # still be read through; its report says why.
+            refused = any(problem.code == p.NOT_A_REGULAR_FILE for problem in report.problems)
             try:
-                inbox.file(path.name, kind, stamp, report)
+                inbox.file(path.name, kind, stamp, report, remove=refused)
             except OSError as exc:
                 # The list is stored (or refused) already; the file stays in the inbox, comes
                 # back as unchanged next time, and the other files still go in.
