@@ -289,3 +289,40 @@ def test_a_subscribe_a_drain_took_after_the_plan_was_made_is_ended_not_cancelled
     with app.sessions() as session:
         rows = session.execute(select(AuthorityOperation.operation, AuthorityOperation.status))
         assert sorted(rows.all()) == [("subscribe", "pending"), ("unsubscribe", "pending")]
+
+
+def test_a_hit_on_the_reference_of_a_cycle_still_ending_reaches_the_person_who_came_back(
+    app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
+) -> None:
+    staff = fake_employees(2)
+    hand_in(app, board, staff, tmp_path)
+    reconcile(app, mock, retry=FAST)
+    ref = {item.subscription_ref for item in mock.list_subscriptions().items}
+    down = FlakyAuthority(mock)
+
+    def unreachable(_: object) -> list[ItemResult]:
+        raise unavailable()
+
+    down.unsubscribe = unreachable  # type: ignore[method-assign]
+    hand_in(app, board, staff[:1], tmp_path)  # one leaves; the unsubscribe gets no answer
+    reconcile(app, down, retry=FAST)
+    staff[0] = dataclasses.replace(staff[0], function="adjunct-directeur")
+    hand_in(app, board, staff, tmp_path)  # and is back: a new cycle, its subscribe waits
+    reconcile(app, down, retry=FAST)
+
+    with app.sessions() as session:
+        leaver = session.scalar(
+            select(Employment.person_id).where(
+                Employment.personeelsnummer == staff[1].personeelsnummer
+            )
+        )
+        old_ref = session.scalar(
+            select(AuthorityOperation.subscription_ref).where(
+                AuthorityOperation.person_id == leaver,
+                AuthorityOperation.operation == "subscribe",
+            )
+        )
+    assert old_ref in ref
+    mock.raise_hit(old_ref)  # the authority still screens them under the old reference
+    polled = poll(app, mock)
+    assert (polled.routed, polled.cases) == (1, 1)

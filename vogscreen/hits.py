@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen import audit
@@ -23,7 +23,15 @@ from vogscreen.authority import HitInfo, ScreeningAuthority
 from vogscreen.bootstrap import App
 from vogscreen.cases import Opening, open_cases
 from vogscreen.database import chunks, insert_ignore, transaction
-from vogscreen.models import Board, Cursor, Employment, Hit, Subscription, table
+from vogscreen.models import (
+    AuthorityOperation,
+    Board,
+    Cursor,
+    Employment,
+    Hit,
+    Subscription,
+    table,
+)
 from vogscreen.outbox import RetryPolicy, default_retry_policy
 
 log = structlog.get_logger(__name__)
@@ -125,10 +133,18 @@ def _store_page(
     summary.unrouted += len(stored) - routed
 
 
+# A reference is a person's while their subscription carries it, and ever after on the
+# outbox row of the subscribe that brought it back (a new cycle wipes the subscription's).
+_KNOWN_REF = or_(
+    exists().where(Subscription.authority_ref == Hit.authority_ref),
+    exists().where(
+        AuthorityOperation.subscription_ref == Hit.authority_ref,
+        AuthorityOperation.operation == "subscribe",
+    ),
+)
 _WAITING = (
     select(Hit.id, Hit.authority_ref, Hit.received_at)
-    .join(Subscription, Subscription.authority_ref == Hit.authority_ref)
-    .where(Hit.person_id.is_(None), Hit.routed.is_(False))
+    .where(Hit.person_id.is_(None), Hit.routed.is_(False), _KNOWN_REF)
     .order_by(Hit.id)
 )
 
@@ -160,10 +176,19 @@ def _route(
     others stay unrouted, for operators."""
     if not hits:
         return 0
+    refs = {ref for _, ref, _ in hits}
     people: dict[str | None, int] = dict(
         session.execute(
+            select(AuthorityOperation.subscription_ref, AuthorityOperation.person_id).where(
+                AuthorityOperation.subscription_ref.in_(refs),
+                AuthorityOperation.operation == "subscribe",
+            )
+        ).all()
+    )
+    people.update(
+        session.execute(
             select(Subscription.authority_ref, Subscription.person_id).where(
-                Subscription.authority_ref.in_({ref for _, ref, _ in hits})
+                Subscription.authority_ref.in_(refs)
             )
         ).all()
     )
