@@ -45,6 +45,16 @@ class DiesAfterTheAuthorityApplies(FlakyAuthority):
         raise Killed
 
 
+class Unreachable(FlakyAuthority):
+    """The authority's writes time out: nothing is applied, no answer comes."""
+
+    def subscribe(self, items: Sequence[SubscribeItem]) -> list[ItemResult]:
+        raise unavailable()
+
+    def unsubscribe(self, items: Sequence[UnsubscribeItem]) -> list[ItemResult]:
+        raise unavailable()
+
+
 def test_a_subscribe_whose_answer_was_lost_is_never_cancelled_when_the_person_leaves(
     app: App, board: str, mock: MockAuthority, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -235,12 +245,7 @@ def test_an_unsubscribe_in_flight_keeps_its_reference_when_the_person_comes_back
     staff = fake_employees(8)
     hand_in(app, board, staff, tmp_path)
     reconcile(app, mock, retry=FAST)
-    down = FlakyAuthority(mock)
-
-    def unreachable(_: object) -> list[ItemResult]:
-        raise unavailable()
-
-    down.subscribe = down.unsubscribe = unreachable  # type: ignore[assignment,method-assign]
+    down = Unreachable(mock)
     hand_in(app, board, staff[1:], tmp_path)  # A leaves: the unsubscribe leaves, unanswered
     reconcile(app, down, retry=FAST)
     # (Each file differs from the earlier ones: an identical one would be held as older.)
@@ -298,12 +303,7 @@ def test_a_hit_on_the_reference_of_a_cycle_still_ending_reaches_the_person_who_c
     hand_in(app, board, staff, tmp_path)
     reconcile(app, mock, retry=FAST)
     ref = {item.subscription_ref for item in mock.list_subscriptions().items}
-    down = FlakyAuthority(mock)
-
-    def unreachable(_: object) -> list[ItemResult]:
-        raise unavailable()
-
-    down.unsubscribe = unreachable  # type: ignore[method-assign]
+    down = Unreachable(mock)
     hand_in(app, board, staff[:1], tmp_path)  # one leaves; the unsubscribe gets no answer
     reconcile(app, down, retry=FAST)
     staff[0] = dataclasses.replace(staff[0], function="adjunct-directeur")
