@@ -349,11 +349,29 @@ def _unsubscribe_items(
 def _mark_in_flight(
     session: Session, rows: Sequence[Any], now: dt.datetime, lease: dt.timedelta
 ) -> None:
+    """One statement for the batch (see Rows), as the answers are recorded."""
+    dialect = dialect_of(session)
     session.execute(
-        update(table(AuthorityOperation))
-        .where(table(AuthorityOperation).c.id == bindparam("oid"))
-        .values(attempts=bindparam("n"), sent_at=now, next_attempt_at=now + lease),
-        [{"oid": r.id, "n": r.attempts + 1} for r in rows],
+        _mark_in_flight_statement(dialect),
+        {"now": now, "due": now + lease, **_IN_FLIGHT.bind(dialect, [(r.id,) for r in rows])},
+    )
+
+
+_IN_FLIGHT = Rows("in_flight", id=Integer())
+
+
+@functools.cache
+def _mark_in_flight_statement(dialect: str) -> Update:
+    ops = table(AuthorityOperation)
+    batch = _IN_FLIGHT.table(dialect)
+    return (
+        update(ops)
+        .where(ops.c.id == batch.c.id)
+        .values(
+            attempts=ops.c.attempts + 1,
+            sent_at=bindparam("now", type_=ops.c.sent_at.type),
+            next_attempt_at=bindparam("due", type_=ops.c.next_attempt_at.type),
+        )
     )
 
 
