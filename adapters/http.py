@@ -27,27 +27,27 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import httpx
 
 from vogscreen import __version__
-from vogscreen.authority import (
+from vogscreen.domain.errors import (
+    AuthorityMisconfigured,
+    AuthorityUnavailable,
+    ConfigurationError,
+    NotFound,
+)
+from vogscreen.ports.authority import (
     HitPage,
     ItemResult,
     SubscribeItem,
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.exceptions import (
-    AuthorityMisconfigured,
-    AuthorityUnavailable,
-    ConfigurationError,
-    NotFound,
-)
-from vogscreen.settings import Settings
+from vogscreen.runtime.settings import Settings
 
 # Relative: this package installs as vogscreen.adapters from adapters/, a mapping mypy
 # cannot follow.
 from . import wire
 
 if TYPE_CHECKING:
-    from vogscreen.bootstrap import App
+    from vogscreen.runtime.bootstrap import App
 
 # Connecting is quick or broken; a batch of a thousand may take the authority a while.
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -59,7 +59,7 @@ R = TypeVar("R")
 
 
 class HttpAuthority:
-    """A :class:`~vogscreen.authority.ScreeningAuthority` speaking our REST contract."""
+    """A :class:`~vogscreen.ports.authority.ScreeningAuthority` speaking our REST contract."""
 
     def __init__(self, client: httpx.Client) -> None:
         self._client = client

@@ -40,7 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.expression import Insert, Select
 
-from vogscreen.authority import (
+from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
+from vogscreen.ports.authority import (
     HitInfo,
     HitPage,
     ItemResult,
@@ -49,9 +50,8 @@ from vogscreen.authority import (
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.database import Rows, dialect_of, transaction
-from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable, NotFound
-from vogscreen.models import (
+from vogscreen.store.database import Rows, dialect_of, transaction
+from vogscreen.store.models import (
     MockAuthorityHit,
     MockAuthorityRequest,
     MockAuthoritySubscription,
@@ -59,7 +59,7 @@ from vogscreen.models import (
 )
 
 if TYPE_CHECKING:
-    from vogscreen.bootstrap import App
+    from vogscreen.runtime.bootstrap import App
 
 UNKNOWN_BSN_PREFIX = "999"
 # Items applied per transaction, a few statements each: the authority commits what it
@@ -335,7 +335,7 @@ class MockAuthority:
         return hasher.hexdigest()
 
 
-# Batches are read as one table each (see vogscreen.database.Rows); the statements
+# Batches are read as one table each (see vogscreen.store.database.Rows); the statements
 # that read them are built once per dialect.
 _KEYS = Rows("keys", key=String())
 _ANSWERS = Rows("answers", key=String(), result=JSON())

@@ -41,8 +41,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from vogscreen.database import make_engine, session_factory, upgrade
-from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable, NotFound
+from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
+from vogscreen.store.database import make_engine, session_factory, upgrade
 
 # Relative: this package installs as vogscreen.adapters from adapters/, a mapping mypy
 # cannot follow.

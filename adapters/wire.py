@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from vogscreen.authority import (
+from vogscreen.ports.authority import (
     HitInfo,
     HitPage,
     ItemResult,

@@ -160,11 +160,14 @@ class _People:
         ]
 
 
-def _brins(rng: random.Random, size: int) -> list[str]:
-    schools = max(1, size // 150)
+def _brins(rng: random.Random, board_index: int, size: int) -> list[str]:
+    """The board's schools. A school code belongs to one board only, as a BRIN does: a
+    board's list naming another board's school is held (intake's ``other_board`` check)."""
     codes = []
-    for _ in range(schools):
-        code = f"{rng.randrange(100):02d}{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}"
+    for school in range(max(1, size // 150)):
+        n = len(_LETTERS)
+        k = (board_index * 263 + school) % (100 * n * n)
+        code = f"{k // (n * n):02d}{_LETTERS[k // n % n]}{_LETTERS[k % n]}"
         codes.append(code + (f"{rng.randrange(10):02d}" if rng.random() < 0.3 else ""))
     return codes
 
@@ -185,7 +188,7 @@ def _terms(rng: random.Random, brins: Sequence[str]) -> list[str]:
 def _board_rows(seed: int, board: str, members: Sequence[int], people: _People) -> list[list[str]]:
     """The board's day-0 rows. Its own generator, so a day-1 file can remake them exactly."""
     rng = random.Random(f"{seed}/{board}")
-    brins = _brins(rng, len(members))
+    brins = _brins(rng, int(board) - FIRST_BOARD, len(members))
     rows = []
     for number, person in enumerate(members, start=1):
         brin, function, start, end, vog = _terms(rng, brins)
@@ -205,11 +208,12 @@ _BRIN, _FUNCTION, _END, _VOG = (
 )
 
 
-def _change(rng: random.Random, row: list[str], kind: int) -> None:
-    if kind == 0:
+def _change(rng: random.Random, row: list[str], kind: int, brins: Sequence[str]) -> None:
+    others = [b for b in brins if b != row[_BRIN]]
+    if kind == 1 and others:  # a move to another of the board's own schools
+        row[_BRIN] = rng.choice(others)
+    elif kind in (0, 1):
         row[_FUNCTION] = rng.choice([f for f in FUNCTIONS if f != row[_FUNCTION]])
-    elif kind == 1:
-        row[_BRIN] = f"{rng.randrange(100):02d}{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}"
     else:
         row[_VOG] = (_LAST_DAY - dt.timedelta(days=rng.randrange(1, 300))).isoformat()
 
@@ -283,8 +287,9 @@ def generate(persons: int, boards: int, out: Path, *, seed: int = 1) -> Manifest
             continue
         changed_boards.append(board)
         churn = random.Random(f"{seed}/{board}/day1")
+        schools = sorted({row[_BRIN] for row in rows})
         for position in changing.get(b, ()):
-            _change(churn, rows[position], churn.randrange(3))
+            _change(churn, rows[position], churn.randrange(3), schools)
         gone = set()
         for i, position in enumerate(leaving.get(b, ())):
             if i % 3 == 2:

@@ -28,7 +28,7 @@ import httpx
 from generate import bsns, peak_rss_mb
 
 from vogscreen.adapters.http import HttpAuthority
-from vogscreen.authority import SubscribeItem
+from vogscreen.ports.authority import SubscribeItem
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from stdnum.nl import bsn as stdnum_bsn
 
-from vogscreen.bootstrap import App
-from vogscreen.models import (
+from vogscreen.runtime.bootstrap import App
+from vogscreen.store.models import (
     AuthorityOperation,
     Board,
     Employment,
@@ -32,7 +32,7 @@ from vogscreen.models import (
     StaffListRow,
     Subscription,
 )
-from vogscreen.subscriptions import new_idempotency_key
+from vogscreen.store.subscriptions import new_idempotency_key
 
 
 def _date(value: str) -> dt.date | None:

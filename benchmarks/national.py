@@ -11,13 +11,13 @@ throw-away PostgreSQL server with ``--start-postgres``) it measures, in one run:
 
 * ``floor_s``: the files parsed with the csv module and inserted with one sqlite3
   ``executemany`` into a scratch table: the least any intake could cost;
-* ``intake_s``: every board's file through ``vogscreen.intake.service.upload``;
+* ``intake_s``: every board's file through ``vogscreen.pipeline.intake.upload``;
 * ``reconcile_s``: plan, apply and drain through the mock adapter (the first full load);
 * ``noop_s``: the same files again, intake plus reconcile (median of ``--repeat``);
 * ``churn_s``: one churn day: intake of the changed files plus reconcile;
 * ``http_subscribe_per_s``: the http adapter against the mock authority server;
 * ``notify_per_s``: hits raised for ``--notify-messages`` persons, their emails sent to an
-  SMTP server on loopback (aiosmtpd in its own process); null without ``vogscreen.notify``;
+  SMTP server on loopback (aiosmtpd in its own process); null without ``vogscreen.pipeline.notify``;
 * ``peak_rss_mb``: the high-water mark of this process and of each child process
   (generator, mock authority server, SMTP sink), each as measured by itself;
 * ``naive_ratio``: a per-row ORM intake plus apply (``naive.py``) against vogscreen's
@@ -62,13 +62,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from vogscreen.adapters.mock import create as create_mock
-from vogscreen.boards import add_board
-from vogscreen.bootstrap import App, bootstrap
-from vogscreen.crypto import create_key_file
-from vogscreen.database import current_revision, insert_rows, make_engine, upgrade
-from vogscreen.intake.service import ACCEPTED, UNCHANGED, upload
-from vogscreen.logs import configure_logging
-from vogscreen.models import (
+from vogscreen.pipeline.boards import add_board
+from vogscreen.pipeline.intake import ACCEPTED, UNCHANGED, upload
+from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending, reconcile
+from vogscreen.runtime.bootstrap import App, bootstrap
+from vogscreen.runtime.crypto import create_key_file
+from vogscreen.runtime.logs import configure_logging
+from vogscreen.runtime.settings import load_settings, normalise_database_url
+from vogscreen.store.database import current_revision, insert_rows, make_engine, upgrade
+from vogscreen.store.models import (
     AuthorityOperation,
     Base,
     Employment,
@@ -76,8 +78,6 @@ from vogscreen.models import (
     StaffListRow,
     Subscription,
 )
-from vogscreen.reconcile import ReconcileSummary, apply_pending, reconcile
-from vogscreen.settings import load_settings, normalise_database_url
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -104,8 +104,8 @@ TARGETS: dict[str, tuple[Callable[[dict[str, Any]], float | None], float, str]] 
     "naive_ratio": (lambda r: r["naive_ratio"], 20, "≥ {} ×"),
 }
 NOTIFY_NOTE = (
-    "notify_per_s is null: vogscreen.notify (or aiosmtpd, a development dependency) is not "
-    "installed; benchmarks/smtp_notify.py measures it when it is"
+    "notify_per_s is null: vogscreen.pipeline.notify (or aiosmtpd, a development dependency)"
+    " is not installed; benchmarks/smtp_notify.py measures it when it is"
 )
 NOTIFY_MESSAGES = 5000
 
@@ -340,7 +340,7 @@ def first_load_writes(source: App, url: str) -> tuple[float, dict[str, int]]:
 
     Every table of ``source`` (vogscreen's, and the in-process mock authority's, whose work
     is part of ``reconcile_s``) is copied into a fresh database of the same kind with the
-    same schema and indexes, with ``vogscreen.database.insert_rows`` per chunk of 10,000
+    same schema and indexes, with ``vogscreen.store.database.insert_rows`` per chunk of 10,000
     rows (on SQLite the driver's ``executemany``), in one transaction. Only the writes are
     timed: no reading, parsing, validation, hashing, encryption or planning. No
     implementation that keeps this schema can load the sector faster, so this bounds what

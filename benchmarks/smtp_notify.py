@@ -1,10 +1,11 @@
 """Notifications per second to an SMTP server on loopback, for the national benchmark.
 
 The mock authority raises a hit for each of ``messages`` subscribed persons, the hit intake
-(``vogscreen.hits.poll``) routes them to notifications, and ``vogscreen.notify.notify``
+(``vogscreen.pipeline.hits.poll``) routes them to notifications, and
+``vogscreen.pipeline.notify.notify``
 sends them through ``SmtpMailer`` to aiosmtpd's ``Sink`` handler, running in its own
 process on 127.0.0.1 like a real mail server would. Only the sending is timed; the hit
-intake is timed on its own. Returns None while ``vogscreen.notify`` does not exist (or
+intake is timed on its own. Returns None while ``vogscreen.pipeline.notify`` does not exist (or
 aiosmtpd, a development dependency, is missing).
 """
 
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from generate import peak_rss_mb
 from sqlalchemy import select
 
-from vogscreen.bootstrap import App
-from vogscreen.models import Subscription
+from vogscreen.runtime.bootstrap import App
+from vogscreen.store.models import Subscription
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,16 @@ class NotifyResult:
 
 
 def available() -> bool:
-    return all(importlib.util.find_spec(name) for name in ("vogscreen.notify", "aiosmtpd"))
+    return all(importlib.util.find_spec(name) for name in ("vogscreen.pipeline.notify", "aiosmtpd"))
 
 
 def measure(app: App, messages: int) -> NotifyResult | None:
     if not available():
         return None
     from vogscreen.adapters.mock import create as create_mock
-    from vogscreen.hits import poll
-    from vogscreen.mail import SmtpConfig, SmtpMailer
-    from vogscreen.notify import notify
+    from vogscreen.mail.delivery import SmtpConfig, SmtpMailer
+    from vogscreen.pipeline.hits import poll
+    from vogscreen.pipeline.notify import notify
 
     authority = create_mock(app)
     with app.sessions() as session:

@@ -7,20 +7,20 @@ Each job's schedule is a setting: ``VOGSCREEN_SCHEDULE_<JOB>`` (for example
 
 from __future__ import annotations
 
-from vogscreen.authority import ScreeningAuthority
-from vogscreen.bootstrap import App
-from vogscreen.runs import ALL_BOARDS, Run
-from vogscreen.schedule import JobSpec
+from vogscreen.ports.authority import ScreeningAuthority
+from vogscreen.runtime.bootstrap import App
+from vogscreen.runtime.leases import ALL_BOARDS, Run
+from vogscreen.runtime.schedule import JobSpec
 
 
 def _authority(app: App) -> ScreeningAuthority:
-    from vogscreen.authorities import load_authority
+    from vogscreen.runtime.authorities import load_authority
 
     return load_authority(app)
 
 
 def dropfolder(app: App, run: Run) -> None:
-    from vogscreen.dropfolder import process_board
+    from vogscreen.pipeline.dropfolder import process_board
 
     if run.board != ALL_BOARDS:
         run.counts.update(process_board(app, run.board))
@@ -28,10 +28,10 @@ def dropfolder(app: App, run: Run) -> None:
 
 def reconcile(app: App, run: Run) -> None:
     """Per board: apply its pending list. Then, for all boards: lapse, heal and drain."""
-    from vogscreen.apply import end_lapsed_employments, heal
-    from vogscreen.database import transaction
-    from vogscreen.outbox import drain
-    from vogscreen.reconcile import apply_pending
+    from vogscreen.pipeline.apply import end_lapsed_employments, heal
+    from vogscreen.pipeline.authority_sync import drain
+    from vogscreen.pipeline.reconcile import apply_pending
+    from vogscreen.store.database import transaction
 
     if run.board != ALL_BOARDS:
         summary = apply_pending(app, board=run.board, finish=False)
@@ -51,7 +51,7 @@ def reconcile(app: App, run: Run) -> None:
 
 
 def drain(app: App, run: Run) -> None:
-    from vogscreen.outbox import drain as drain_outbox
+    from vogscreen.pipeline.authority_sync import drain as drain_outbox
 
     authority = _authority(app)
     try:
@@ -61,7 +61,7 @@ def drain(app: App, run: Run) -> None:
 
 
 def hits(app: App, run: Run) -> None:
-    from vogscreen.hits import poll
+    from vogscreen.pipeline.hits import poll
 
     authority = _authority(app)
     try:
@@ -71,13 +71,13 @@ def hits(app: App, run: Run) -> None:
 
 
 def notify(app: App, run: Run) -> None:
-    from vogscreen.notify import notify as send
+    from vogscreen.pipeline.notify import notify as send
 
     run.counts.update(send(app).as_dict())
 
 
 def validate(app: App, run: Run) -> None:
-    from vogscreen.validation import validate as compare
+    from vogscreen.pipeline.authority_check import validate as compare
 
     authority = _authority(app)
     try:
@@ -87,13 +87,13 @@ def validate(app: App, run: Run) -> None:
 
 
 def reminders(app: App, run: Run) -> None:
-    from vogscreen.cases import remind
+    from vogscreen.pipeline.followup import remind
 
     run.counts["reminders"] = remind(app)
 
 
 def retention(app: App, run: Run) -> None:
-    from vogscreen.retention import purge
+    from vogscreen.pipeline.retention import purge
 
     run.counts.update(purge(app))
 

@@ -31,7 +31,7 @@ from vogscreen.adapters.server import (
     authority_engine,
     uvicorn_config,
 )
-from vogscreen.database import session_factory
+from vogscreen.store.database import session_factory
 
 
 @dataclass

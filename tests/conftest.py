@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vogscreen.adapters.mock import MockAuthority, create
-from vogscreen.bootstrap import App, bootstrap
-from vogscreen.settings import Settings, load_settings
+from vogscreen.runtime.bootstrap import App, bootstrap
+from vogscreen.runtime.settings import Settings, load_settings
 from vogscreen.testing import FakeClock
 
 BACKEND = os.environ.get("VOGSCREEN_TEST_DB", "sqlite")
@@ -70,7 +70,7 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(env: dict[str, str], tmp_path: Path) -> Settings:
-    from vogscreen.crypto import create_key_file
+    from vogscreen.runtime.crypto import create_key_file
 
     create_key_file(Path(env["VOGSCREEN_KEY_FILE"]))
     return load_settings(env)
@@ -84,7 +84,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def app(settings: Settings, clock: FakeClock) -> Iterator[App]:
     application = bootstrap(settings, clock=clock, migrate=False)
-    from vogscreen.database import upgrade
+    from vogscreen.store.database import upgrade
 
     upgrade(application.engine)
     yield application
@@ -93,7 +93,7 @@ def app(settings: Settings, clock: FakeClock) -> Iterator[App]:
 
 @pytest.fixture
 def board(app: App) -> str:
-    from vogscreen.boards import add_board
+    from vogscreen.pipeline.boards import add_board
 
     return add_board(app, "12345", "Stichting Testscholen", ["hr@testscholen.nl"]).number
 

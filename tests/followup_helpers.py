@@ -7,10 +7,10 @@ from pathlib import Path
 
 from tests.reconcile_helpers import hand_in
 from vogscreen.adapters.mock import MockAuthority
-from vogscreen.authorities import subscription_ref_of
-from vogscreen.boards import add_board
-from vogscreen.bootstrap import App
-from vogscreen.reconcile import reconcile
+from vogscreen.pipeline.boards import add_board
+from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.runtime.authorities import subscription_ref_of
+from vogscreen.runtime.bootstrap import App
 from vogscreen.testing import FakeEmployee, fake_employees
 
 BOARD_A = "11111"

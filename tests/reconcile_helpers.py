@@ -10,18 +10,18 @@ from typing import Any
 import tenacity
 from sqlalchemy import func, select
 
-from vogscreen.authority import (
+from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
+from vogscreen.pipeline.authority_sync import retry_policy
+from vogscreen.pipeline.intake import UploadReport, upload
+from vogscreen.ports.authority import (
     HitPage,
     ItemResult,
     SubscribeItem,
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.bootstrap import App
-from vogscreen.exceptions import AuthorityMisconfigured, AuthorityUnavailable
-from vogscreen.intake.service import UploadReport, upload
-from vogscreen.models import Subscription
-from vogscreen.outbox import retry_policy
+from vogscreen.runtime.bootstrap import App
+from vogscreen.store.models import Subscription
 from vogscreen.testing import FakeEmployee, staff_csv
 
 # Retries without waiting, so a test of a failing authority takes no time.

@@ -52,23 +52,30 @@ import tenacity
 from sqlalchemy import Engine, event, func, select
 
 from vogscreen.adapters.mock import MockAuthority, derive_key
-from vogscreen.authority import (
+from vogscreen.domain.errors import AuthorityUnavailable, StateConflict
+from vogscreen.mail.delivery import DeliveryError, OutgoingMessage
+from vogscreen.pipeline.authority_check import validate
+from vogscreen.pipeline.authority_sync import drain, retry_policy
+from vogscreen.pipeline.boards import add_board, update_board
+from vogscreen.pipeline.followup import remind
+from vogscreen.pipeline.hits import poll
+from vogscreen.pipeline.intake import ACCEPTED, HELD, HOLD_OLDER_FILE, UNCHANGED, upload
+from vogscreen.pipeline.notify import notify
+from vogscreen.pipeline.reconcile import confirm, reconcile
+from vogscreen.pipeline.retention import purge
+from vogscreen.pipeline.status import status
+from vogscreen.ports.authority import (
     HitPage,
     ItemResult,
     SubscribeItem,
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.boards import add_board, update_board
-from vogscreen.bootstrap import App
-from vogscreen.cases import remind
-from vogscreen.crypto import create_key_file, load_vault
-from vogscreen.database import make_engine, session_factory, upgrade
-from vogscreen.exceptions import AuthorityUnavailable, StateConflict
-from vogscreen.hits import poll
-from vogscreen.intake.service import ACCEPTED, HELD, HOLD_OLDER_FILE, UNCHANGED, upload
-from vogscreen.mail import DeliveryError, OutgoingMessage
-from vogscreen.models import (
+from vogscreen.runtime.bootstrap import App
+from vogscreen.runtime.crypto import create_key_file, load_vault
+from vogscreen.runtime.settings import load_settings
+from vogscreen.store.database import make_engine, session_factory, upgrade
+from vogscreen.store.models import (
     AuthorityOperation,
     Board,
     Case,
@@ -78,14 +85,7 @@ from vogscreen.models import (
     StaffList,
     Subscription,
 )
-from vogscreen.notify import notify
-from vogscreen.outbox import drain, retry_policy
-from vogscreen.reconcile import confirm, reconcile
-from vogscreen.retention import purge
-from vogscreen.settings import load_settings
-from vogscreen.status import status
 from vogscreen.testing import FUNCTIONS, SURNAMES, FakeClock, FakeEmployee, bsn_stream, staff_csv
-from vogscreen.validation import validate
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 STEPS = 60

@@ -6,9 +6,9 @@ import os
 
 import click
 
-from vogscreen.authorities import adapter_module, raise_mock_hit
 from vogscreen.cli.context import Context, out, pass_context
-from vogscreen.crypto import load_vault
+from vogscreen.runtime.authorities import adapter_module, raise_mock_hit
+from vogscreen.runtime.crypto import load_vault
 
 IN_MEMORY = "sqlite://"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from vogscreen import boards as service
 from vogscreen.cli.context import Context, out, pass_context
+from vogscreen.pipeline import boards as service
 
 
 @click.group()

@@ -8,8 +8,8 @@ from functools import cached_property
 import click
 from rich.console import Console
 
-from vogscreen.bootstrap import App, bootstrap
-from vogscreen.settings import Settings
+from vogscreen.runtime.bootstrap import App, bootstrap
+from vogscreen.runtime.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -7,12 +7,12 @@ import json
 import click
 from rich.table import Table
 
-from vogscreen import cases as case_service
 from vogscreen.cli.context import EXIT_FAILED, Context, err, out, pass_context
 from vogscreen.cli.reconcile import authority_for
-from vogscreen.hits import list_hits, poll
-from vogscreen.notify import notify
-from vogscreen.runs import running
+from vogscreen.pipeline import followup as case_service
+from vogscreen.pipeline.hits import list_hits, poll
+from vogscreen.pipeline.notify import notify
+from vogscreen.runtime.leases import running
 
 
 @click.group()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vogscreen.cli.context import EXIT_USAGE, err, out
-from vogscreen.crypto import create_key_file, fresh_keys
+from vogscreen.runtime.crypto import create_key_file, fresh_keys
 
 
 @click.group()

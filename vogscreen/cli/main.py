@@ -18,16 +18,16 @@ from vogscreen.cli.context import (
     out,
     pass_context,
 )
-from vogscreen.database import translate_error
-from vogscreen.exceptions import (
+from vogscreen.domain.errors import (
     ConfigurationError,
     DatabaseBusy,
     InvalidInput,
     LeaseHeld,
     VogscreenError,
 )
-from vogscreen.logs import configure_logging
-from vogscreen.settings import load_settings
+from vogscreen.runtime.logs import configure_logging
+from vogscreen.runtime.settings import load_settings
+from vogscreen.store.database import translate_error
 
 
 class _Group(click.Group):
@@ -86,7 +86,7 @@ def db() -> None:
 @pass_context
 def db_upgrade(context: Context) -> None:
     """Create or upgrade the database schema to the latest migration."""
-    from vogscreen.database import current_revision, head_revision, make_engine, upgrade
+    from vogscreen.store.database import current_revision, head_revision, make_engine, upgrade
 
     engine = make_engine(context.settings.database_url)
     try:
@@ -109,9 +109,9 @@ def demo(context: Context) -> None:
     """Walk through vogscreen on the embedded default, in the current directory."""
     from pathlib import Path
 
+    from vogscreen.cli.demo import run_demo
     from vogscreen.cli.staff import print_report
     from vogscreen.cli.status import print_status
-    from vogscreen.demo import run_demo
 
     run_demo(context.app, Path("files"), out.print, print_report, print_status)
 

@@ -11,19 +11,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from vogscreen.authority import ScreeningAuthority
-from vogscreen.bootstrap import App
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
-from vogscreen.models import Board, Employment
-from vogscreen.outbox import count_due
-from vogscreen.reconcile import ReconcileSummary, reconcile
-from vogscreen.runs import ALL_BOARDS, board_lease, running, worker_name
-from vogscreen.validation import validate
+from vogscreen.pipeline.authority_check import validate
+from vogscreen.pipeline.authority_sync import count_due
+from vogscreen.pipeline.reconcile import ReconcileSummary, reconcile
+from vogscreen.ports.authority import ScreeningAuthority
+from vogscreen.runtime.bootstrap import App
+from vogscreen.runtime.leases import ALL_BOARDS, board_lease, running, worker_name
+from vogscreen.store.models import Board, Employment
 
 
 @contextmanager
 def authority_for(app: App) -> Iterator[ScreeningAuthority]:
-    from vogscreen.authorities import load_authority
+    from vogscreen.runtime.authorities import load_authority
 
     authority = load_authority(app)
     try:

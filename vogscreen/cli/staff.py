@@ -9,10 +9,10 @@ import click
 from rich.table import Table
 
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
-from vogscreen.csvout import write_csv
-from vogscreen.intake import service
-from vogscreen.intake.service import UploadReport
-from vogscreen.staff import current_staff, history
+from vogscreen.cli.csvout import write_csv
+from vogscreen.pipeline import intake as service
+from vogscreen.pipeline.intake import UploadReport
+from vogscreen.pipeline.staff import current_staff, history
 
 _SHOWN_PROBLEMS = 100
 
@@ -219,9 +219,9 @@ def print_report(report: UploadReport) -> None:
 def confirm(context: Context, staff_list_id: int) -> None:
     """Apply held staff list ID past the removal guard, then reconcile its board."""
     from vogscreen.cli.reconcile import authority_for
-    from vogscreen.reconcile import confirm as release
-    from vogscreen.reconcile import reconcile
-    from vogscreen.runs import running
+    from vogscreen.pipeline.reconcile import confirm as release
+    from vogscreen.pipeline.reconcile import reconcile
+    from vogscreen.runtime.leases import running
 
     board = release(context.app, staff_list_id)
     with running(context.app, "reconcile", board), authority_for(context.app) as authority:
@@ -239,7 +239,7 @@ def confirm(context: Context, staff_list_id: int) -> None:
 @pass_context
 def reject(context: Context, staff_list_id: int) -> None:
     """Discard held staff list ID; the board's current staff stays as it is."""
-    from vogscreen.reconcile import reject as discard
+    from vogscreen.pipeline.reconcile import reject as discard
 
     board = discard(context.app, staff_list_id)
     out.print(f"Discarded staff list {staff_list_id} of board {board}; nothing was applied.")

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from vogscreen.cli.context import Context, out, pass_context
-from vogscreen.status import status as collect
+from vogscreen.pipeline.status import status as collect
 
 
 @click.command()

@@ -10,10 +10,10 @@ from typing import cast
 import click
 from rich.table import Table
 
-from vogscreen.boards import board_numbers, check_board_number
 from vogscreen.cli.context import Context, out, pass_context
-from vogscreen.runs import ALL_BOARDS, list_runs, running
-from vogscreen.schedule import JobSpec
+from vogscreen.pipeline.boards import board_numbers, check_board_number
+from vogscreen.runtime.leases import ALL_BOARDS, list_runs, running
+from vogscreen.runtime.schedule import JobSpec
 
 
 def job_registry() -> Mapping[str, JobSpec]:
@@ -28,7 +28,7 @@ def worker(context: Context) -> None:
 
     Schedules: VOGSCREEN_SCHEDULE_<JOB>="cron: 0 2 * * *" | "interval: 60" | "off".
     """
-    from vogscreen.worker import run_worker
+    from vogscreen.runtime.worker import run_worker
 
     jobs = job_registry()
     out.print(

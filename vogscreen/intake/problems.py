@@ -4,7 +4,7 @@ A problem names a line and a column of the file, a stable code that programs can
 and a message for people. Messages never contain a BSN or a birth date: rows are referred
 to by line number and personeelsnummer, and cell text is quoted only through
 :func:`quoted`. As a last line of defence every problem passes through the redaction the
-logs get (:func:`vogscreen.logs.scrub_bsn_like`) when it is made, so no report can carry a
+logs get (:func:`vogscreen.runtime.logs.scrub_bsn_like`) when it is made, so no report can carry a
 BSN-shaped number.
 """
 
@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vogscreen.logs import scrub_bsn_like
+from vogscreen.runtime.logs import scrub_bsn_like
 
 # Stable codes; they appear in --report-json and in the documentation.
 UNKNOWN_BOARD = "unknown_board"

@@ -1,0 +1,178 @@
+"""School boards: registering them, their HR recipients and their removal threshold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
+from vogscreen.intake.validate import has_control_character
+from vogscreen.runtime.bootstrap import App
+from vogscreen.store import audit
+from vogscreen.store.database import transaction
+from vogscreen.store.models import Board
+
+_BOARD_NUMBER = re.compile(r"^\d{5}$")
+
+
+@dataclass(frozen=True)
+class BoardView:
+    number: str
+    name: str
+    recipients: list[str]
+    removal_threshold_percent: int
+    removal_threshold_count: int
+    followup_weeks: int
+
+
+def check_board_name(name: str) -> None:
+    """A board's name goes into every mail to its HR: one line, no control characters."""
+    if has_control_character(name):
+        raise InvalidInput("a board's name cannot hold a line break or another control character")
+
+
+def check_board_number(number: str) -> str:
+    number = number.strip()
+    if not _BOARD_NUMBER.match(number):
+        raise InvalidInput(f"a board number is the 5-digit DUO number, not {number!r}")
+    return number
+
+
+def normalise_recipients(addresses: Sequence[str]) -> list[str]:
+    clean: list[str] = []
+    for address in addresses:
+        try:
+            normalised = validate_email(address.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InvalidInput(f"{address!r} is not a valid email address: {exc}") from None
+        if normalised not in clean:
+            clean.append(normalised)
+    return clean
+
+
+def _view(board: Board) -> BoardView:
+    return BoardView(
+        number=board.number,
+        name=board.name,
+        recipients=list(board.recipients),
+        removal_threshold_percent=board.removal_threshold_percent,
+        removal_threshold_count=board.removal_threshold_count,
+        followup_weeks=board.followup_weeks,
+    )
+
+
+def get_board(session: Session, number: str) -> Board:
+    board = session.scalar(select(Board).where(Board.number == check_board_number(number)))
+    if board is None:
+        raise NotFound(f"there is no board {number}; add it with `vogscreen board add`")
+    return board
+
+
+def add_board(app: App, number: str, name: str, recipients: Sequence[str]) -> BoardView:
+    number = check_board_number(number)
+    check_board_name(name)
+    if not name.strip():
+        raise InvalidInput("a board needs a name")
+    if not recipients:
+        raise InvalidInput("a board needs at least one HR recipient (--notify)")
+    addresses = normalise_recipients(recipients)
+    with transaction(app.sessions) as session:
+        if session.scalar(select(Board.id).where(Board.number == number)) is not None:
+            raise StateConflict(f"board {number} already exists; change it with `board set`")
+        board = Board(number=number, name=name.strip(), recipients=addresses, created_at=app.now())
+        session.add(board)
+        session.flush()
+        audit.record(
+            session,
+            at=app.now(),
+            actor=app.settings.actor,
+            action="board.added",
+            entity="board",
+            entity_id=number,
+            board_id=board.id,
+            recipients=len(addresses),
+        )
+        return _view(board)
+
+
+def board_numbers(app: App) -> list[str]:
+    with app.sessions() as session:
+        return list(session.scalars(select(Board.number).order_by(Board.number)))
+
+
+def list_boards(app: App) -> list[BoardView]:
+    with app.sessions() as session:
+        return [_view(b) for b in session.scalars(select(Board).order_by(Board.number))]
+
+
+def show_board(app: App, number: str) -> BoardView:
+    with app.sessions() as session:
+        return _view(get_board(session, number))
+
+
+def update_board(
+    app: App,
+    number: str,
+    *,
+    name: str | None = None,
+    recipients: Sequence[str] | None = None,
+    add_recipients: Sequence[str] = (),
+    remove_recipients: Sequence[str] = (),
+    removal_threshold_percent: int | None = None,
+    removal_threshold_count: int | None = None,
+    followup_weeks: int | None = None,
+) -> BoardView:
+    if removal_threshold_percent is not None and not 0 <= removal_threshold_percent <= 100:
+        raise InvalidInput("the removal threshold percentage must be between 0 and 100")
+    if removal_threshold_count is not None and removal_threshold_count < 0:
+        raise InvalidInput("the removal threshold count cannot be negative")
+    if followup_weeks is not None and not 1 <= followup_weeks <= 52:
+        raise InvalidInput("the follow-up period must be between 1 and 52 weeks")
+    with transaction(app.sessions) as session:
+        board = get_board(session, number)
+        changed: dict[str, object] = {}
+        current = list(board.recipients)
+        if recipients is not None:
+            current = normalise_recipients(recipients)
+        for address in normalise_recipients(add_recipients):
+            if address not in current:
+                current.append(address)
+        for address in normalise_recipients(remove_recipients):
+            if address not in current:
+                raise InvalidInput(f"{address} is not a recipient of board {board.number}")
+            current.remove(address)
+        if not current:
+            raise InvalidInput("a board must keep at least one HR recipient")
+        if current != board.recipients:
+            board.recipients = current
+            changed["recipients"] = len(current)
+        if name is not None:
+            check_board_name(name)
+        if name is not None and name.strip() and name.strip() != board.name:
+            board.name = name.strip()
+            changed["name"] = True
+        for attribute, value in (
+            ("removal_threshold_percent", removal_threshold_percent),
+            ("removal_threshold_count", removal_threshold_count),
+            ("followup_weeks", followup_weeks),
+        ):
+            if value is not None and getattr(board, attribute) != value:
+                setattr(board, attribute, value)
+                changed[attribute] = value
+        if changed:
+            audit.record(
+                session,
+                at=app.now(),
+                actor=app.settings.actor,
+                action="board.changed",
+                entity="board",
+                entity_id=board.number,
+                board_id=board.id,
+                **changed,
+            )
+        return _view(board)

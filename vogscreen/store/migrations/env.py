@@ -1,0 +1,56 @@
+"""Alembic environment: runs on a connection handed in by vogscreen, or on the URL."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+
+from vogscreen.runtime.settings import load_settings
+from vogscreen.store.database import make_engine
+from vogscreen.store.models import Base, UtcDateTime
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    # Migrations must not import our models (they change); a UTC timestamp is a plain
+    # timezone-aware DateTime in the database.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    if not url or os.environ.get("VOGSCREEN_DATABASE_URL"):
+        url = load_settings().database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+run_migrations_online()
