@@ -69,7 +69,8 @@ from vogscreen.runtime.bootstrap import App, bootstrap
 from vogscreen.runtime.crypto import create_key_file
 from vogscreen.runtime.logs import configure_logging
 from vogscreen.runtime.settings import load_settings, normalise_database_url
-from vogscreen.store.database import current_revision, insert_rows, make_engine, upgrade
+from vogscreen.store.bulk import insert_rows
+from vogscreen.store.database import current_revision, make_engine, upgrade
 from vogscreen.store.models import (
     AuthorityOperation,
     Base,
@@ -687,7 +688,7 @@ def code_version() -> dict[str, Any]:
         status = subprocess.run(
             [
                 *("git", "--no-optional-locks", "status", "--porcelain", "--"),
-                *("vogscreen", "adapters", "jobs"),
+                "vogscreen",
             ],
             cwd=ROOT,
             capture_output=True,

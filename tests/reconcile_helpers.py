@@ -11,7 +11,7 @@ import tenacity
 from sqlalchemy import func, select
 
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
-from vogscreen.pipeline.authority_sync import retry_policy
+from vogscreen.domain.retry import retry_policy
 from vogscreen.pipeline.intake import UploadReport, upload
 from vogscreen.ports.authority import (
     HitPage,

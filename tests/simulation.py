@@ -53,9 +53,10 @@ from sqlalchemy import Engine, event, func, select
 
 from vogscreen.adapters.mock import MockAuthority, derive_key
 from vogscreen.domain.errors import AuthorityUnavailable, StateConflict
+from vogscreen.domain.retry import retry_policy
 from vogscreen.mail.delivery import DeliveryError, OutgoingMessage
 from vogscreen.pipeline.authority_check import validate
-from vogscreen.pipeline.authority_sync import drain, retry_policy
+from vogscreen.pipeline.authority_sync import drain
 from vogscreen.pipeline.boards import add_board, update_board
 from vogscreen.pipeline.followup import remind
 from vogscreen.pipeline.hits import poll

@@ -9,7 +9,8 @@ from sqlalchemy import Table, insert, select
 
 from tests.reconcile_helpers import hand_in
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.database import insert_rows, transaction
+from vogscreen.store.bulk import insert_rows
+from vogscreen.store.database import transaction
 from vogscreen.store.models import AuditEvent, StaffListRow, table
 from vogscreen.testing import fake_employees
 

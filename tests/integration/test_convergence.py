@@ -21,8 +21,9 @@ from tests.reconcile_helpers import hand_in, subscription_states
 from vogscreen.adapters.http import HttpAuthority, build_client
 from vogscreen.adapters.server import Faults
 from vogscreen.domain.errors import AuthorityUnavailable
+from vogscreen.domain.retry import retry_policy
 from vogscreen.pipeline.authority_check import validate
-from vogscreen.pipeline.authority_sync import count_due, drain, retry_policy
+from vogscreen.pipeline.authority_sync import count_due, drain
 from vogscreen.pipeline.boards import update_board
 from vogscreen.pipeline.reconcile import apply_pending
 from vogscreen.runtime.bootstrap import App

@@ -19,7 +19,7 @@ from tests.reconcile_helpers import hand_in
 from tests.smtp_server import Inbox, free_port, smtp_server
 from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.domain.errors import AuthorityUnavailable, StateConflict
-from vogscreen.pipeline.authority_sync import retry_policy
+from vogscreen.domain.retry import retry_policy
 from vogscreen.pipeline.followup import list_cases, remind, resolve
 from vogscreen.pipeline.hits import list_hits, poll
 from vogscreen.pipeline.notify import notify

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
-from vogscreen.intake.reading import Cell, Table
+from vogscreen.intake.reading import Table
 from vogscreen.intake.validate import validate_table
 from vogscreen.pipeline.intake import upload
 from vogscreen.runtime.bootstrap import App

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from tests.conftest import Cli
 from tests.corpus.formats import members_of, zip_of
 from vogscreen.domain.errors import InvalidInput
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem, Problem
-from vogscreen.intake.reading import Cell, Table, read_table
+from vogscreen.intake.reading import Table, read_table
 from vogscreen.intake.validate import validate_table
 from vogscreen.mail.delivery import Letter, TemplateSet
 from vogscreen.pipeline.intake import UploadReport, upload

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vogscreen.runtime.logs import REDACTED, scrub_bsn_like
+from vogscreen.domain.redact import REDACTED, scrub_bsn_like
 
 
 def test_bsn_like_values_are_redacted_wherever_they_sit_in_an_event() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from vogscreen.domain.plan import Current, Desired, Terms, diff_board
+from vogscreen.domain.plan import Current, Desired, diff_board
+from vogscreen.domain.terms import Terms
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -8,9 +8,10 @@ import zipfile
 
 import pytest
 
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem
-from vogscreen.intake.reading import Cell, Table, read_table
+from vogscreen.intake.reading import Table, read_table
 from vogscreen.intake.validate import (
     _RowProblem,
     parse_brin,

@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import CANONICAL
-from vogscreen.intake.reading import Cell, Table
+from vogscreen.intake.reading import Table
 from vogscreen.intake.validate import StaffRow, _RowProblem, parse_date, validate_table
 
 TODAY = dt.date(2026, 6, 1)
@@ -99,6 +100,6 @@ def test_a_row_shows_no_bsn_or_birth_date_when_printed() -> None:
 
 
 def test_a_row_ends_with_the_terms_an_employment_is_compared_on() -> None:
-    from vogscreen.domain.plan import TERM_COLUMNS
+    from vogscreen.domain.terms import TERM_COLUMNS
 
     assert StaffRow._fields[7:] == TERM_COLUMNS

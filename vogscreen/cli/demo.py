@@ -20,7 +20,7 @@ from vogscreen.pipeline.intake import UploadReport, upload
 from vogscreen.pipeline.notify import notify
 from vogscreen.pipeline.reconcile import reconcile
 from vogscreen.pipeline.status import status
-from vogscreen.runtime.authorities import load_authority, raise_mock_hit
+from vogscreen.runtime.authorities import raise_mock_hit
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import Board
 from vogscreen.testing import fake_employees, staff_csv
@@ -77,8 +77,7 @@ def run_demo(
     show_report(upload(app, BOARD_B[0], file_b))
 
     say("\n6. Reconcile: apply both lists and subscribe everyone at the (mock) authority.")
-    authority = load_authority(app)
-    try:
+    with app.authority() as authority:
         summary = reconcile(app, authority)
         say(
             f"   {summary.drain.subscribed} persons subscribed for {12 + 9} employments: "
@@ -89,8 +88,6 @@ def run_demo(
         say(f"   hit {hit_id} raised (no offence detail: the authority never sends any)")
         polled = poll(app, authority)
         say(f"   polled: {polled.new} new hit, {polled.cases} cases opened (one per board)")
-    finally:
-        authority.close()
     sent = notify(app)
     say(f"   {sent.sent} emails sent to {sent.destination}")
 

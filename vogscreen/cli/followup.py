@@ -8,7 +8,6 @@ import click
 from rich.table import Table
 
 from vogscreen.cli.context import EXIT_FAILED, Context, err, out, pass_context
-from vogscreen.cli.reconcile import authority_for
 from vogscreen.pipeline import followup as case_service
 from vogscreen.pipeline.hits import list_hits, poll
 from vogscreen.pipeline.notify import notify
@@ -25,7 +24,7 @@ def hits() -> None:
 @pass_context
 def hits_poll(context: Context, as_json: bool) -> None:
     """Fetch new hits from the stored cursor and route them to the boards."""
-    with running(context.app, "hits") as run, authority_for(context.app) as authority:
+    with running(context.app, "hits") as run, context.app.authority() as authority:
         summary = poll(context.app, authority)
         if run is not None:
             run.counts.update(summary.as_dict())

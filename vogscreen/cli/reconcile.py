@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,21 +13,9 @@ from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pas
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import count_due
 from vogscreen.pipeline.reconcile import ReconcileSummary, reconcile
-from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import ALL_BOARDS, board_lease, running, worker_name
 from vogscreen.store.models import Board, Employment
-
-
-@contextmanager
-def authority_for(app: App) -> Iterator[ScreeningAuthority]:
-    from vogscreen.runtime.authorities import load_authority
-
-    authority = load_authority(app)
-    try:
-        yield authority
-    finally:
-        authority.close()
 
 
 def _progress() -> Progress:
@@ -60,7 +46,7 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
     else:
         with (
             running(app, "reconcile", board or ALL_BOARDS) as run,
-            authority_for(app) as authority,
+            app.authority() as authority,
             _progress() as progress,
         ):
             assert run is not None
@@ -167,7 +153,7 @@ def validate_command(context: Context, repair: bool, as_json: bool) -> None:
     app = context.app
     with (
         running(app, "validate") as run,
-        authority_for(app) as authority,
+        app.authority() as authority,
         err.status("Reading the authority's subscriptions …"),
     ):
         report = validate(app, authority, repair=repair)

@@ -218,13 +218,12 @@ def print_report(report: UploadReport) -> None:
 @pass_context
 def confirm(context: Context, staff_list_id: int) -> None:
     """Apply held staff list ID past the removal guard, then reconcile its board."""
-    from vogscreen.cli.reconcile import authority_for
     from vogscreen.pipeline.reconcile import confirm as release
     from vogscreen.pipeline.reconcile import reconcile
     from vogscreen.runtime.leases import running
 
     board = release(context.app, staff_list_id)
-    with running(context.app, "reconcile", board), authority_for(context.app) as authority:
+    with running(context.app, "reconcile", board), context.app.authority() as authority:
         summary = reconcile(context.app, authority, board=board)
     out.print(f"Confirmed staff list {staff_list_id} of board {board} and applied it.")
     drained = summary.drain

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Mapping
-from typing import cast
 
 import click
 from rich.table import Table
 
 from vogscreen.cli.context import Context, out, pass_context
+from vogscreen.jobs import JOBS
 from vogscreen.pipeline.boards import board_numbers, check_board_number
 from vogscreen.runtime.leases import ALL_BOARDS, list_runs, running
 from vogscreen.runtime.schedule import JobSpec
 
 
 def job_registry() -> Mapping[str, JobSpec]:
-    # vogscreen.jobs installs from the top-level jobs/ directory: found at run time.
-    return cast(Mapping[str, JobSpec], importlib.import_module("vogscreen.jobs").JOBS)
+    return JOBS
 
 
 @click.command("worker")

@@ -11,26 +11,10 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
+from vogscreen.domain.terms import Terms
+
 K = TypeVar("K", bound=Hashable)
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """The parts of an employment that a staff list states and that we compare."""
-
-    personeelsnummer: str | None
-    brin: str | None
-    function: str | None
-    start_date: dt.date | None
-    end_date: dt.date | None
-    vog_date: dt.date | None
-
-    def has_ended(self, today: dt.date) -> bool:
-        return self.end_date is not None and self.end_date < today
-
-
-# The columns of a staff-list row and of an employment that make up its Terms, in order.
-TERM_COLUMNS = ("personeelsnummer", "brin", "function", "start_date", "end_date", "vog_date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,29 +83,20 @@ def removal_guard(ending: int, current: int, percent: int, count: int) -> str | 
     return None
 
 
-# Subscription statuses. A person has at most one subscription row; ``generation`` counts
-# its cycles.
-PENDING = "pending"  # subscribe queued, not yet confirmed by the authority
-ACTIVE = "active"  # confirmed by the authority
-ENDING = "ending"  # unsubscribe queued
-ENDED = "ended"
-FAILED = "failed"  # the authority refused the subscribe (unknown BSN, birth date mismatch)
-
-
 @dataclass(frozen=True, slots=True)
 class PersonState:
     """What the subscription planner needs to know about one person."""
 
     person_id: int
     employed: bool
-    status: str | None = None
+    status: SubscriptionStatus | None = None
     generation: int = 0
     unsent_subscribe: int | None = None  # outbox id of a subscribe never attempted
 
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionAction:
-    kind: str  # subscribe | unsubscribe | cancel | close
+    kind: PlanAction
     person_id: int
     generation: int
     outbox_id: int | None = None
@@ -139,17 +114,28 @@ def plan_subscriptions(states: Iterable[PersonState]) -> list[SubscriptionAction
     """
     actions = []
     for state in states:
-        if state.employed and state.status in (None, ENDED, ENDING):
-            actions.append(SubscriptionAction("subscribe", state.person_id, state.generation + 1))
-        elif not state.employed and state.status in (PENDING, ACTIVE):
-            if state.status == PENDING and state.unsent_subscribe is not None:
+        if state.employed and state.status in (
+            None,
+            SubscriptionStatus.ENDED,
+            SubscriptionStatus.ENDING,
+        ):
+            actions.append(
+                SubscriptionAction(PlanAction.SUBSCRIBE, state.person_id, state.generation + 1)
+            )
+        elif not state.employed and state.status in (
+            SubscriptionStatus.PENDING,
+            SubscriptionStatus.ACTIVE,
+        ):
+            if state.status == SubscriptionStatus.PENDING and state.unsent_subscribe is not None:
                 actions.append(
                     SubscriptionAction(
-                        "cancel", state.person_id, state.generation, state.unsent_subscribe
+                        PlanAction.CANCEL, state.person_id, state.generation, state.unsent_subscribe
                     )
                 )
             else:
-                actions.append(SubscriptionAction("unsubscribe", state.person_id, state.generation))
-        elif not state.employed and state.status == FAILED:
-            actions.append(SubscriptionAction("close", state.person_id, state.generation))
+                actions.append(
+                    SubscriptionAction(PlanAction.UNSUBSCRIBE, state.person_id, state.generation)
+                )
+        elif not state.employed and state.status == SubscriptionStatus.FAILED:
+            actions.append(SubscriptionAction(PlanAction.CLOSE, state.person_id, state.generation))
     return actions

@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vogscreen.runtime.logs import scrub_bsn_like
+from vogscreen.domain.redact import scrub_bsn_like
 
 # Stable codes; they appear in --report-json and in the documentation.
 UNKNOWN_BOARD = "unknown_board"

@@ -18,10 +18,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem
-
-Cell = str | int | float | dt.date | dt.datetime | None
 
 _XLSX_MAX_MEMBERS = 10_000
 # Excel's most characters in a cell; writers cut a longer value to it, so a cell this long

@@ -19,10 +19,11 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.nl import brin as stdnum_brin
 from stdnum.nl import bsn as stdnum_bsn
 
+from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import REQUIRED, canonical
 from vogscreen.intake.problems import Problem
-from vogscreen.intake.reading import Cell, Table
+from vogscreen.intake.reading import Table
 
 _SECRET_FIELDS = frozenset({"bsn", "birth_date"})
 

@@ -22,19 +22,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
 from vogscreen.domain.plan import (
-    TERM_COLUMNS,
     BoardDiff,
     Current,
     Desired,
-    Terms,
     diff_board,
     removal_guard,
 )
+from vogscreen.domain.terms import TERM_COLUMNS, Terms
 from vogscreen.pipeline.followup import OPEN, close_by_staff_list, close_for_ended_employments
 from vogscreen.pipeline.intake import HOLD_REMOVALS, current_and_lapsed, preview_counts
 from vogscreen.store import audit
 from vogscreen.store import staff_lists as snapshot
-from vogscreen.store.database import Lookup, Rows, dialect_of
+from vogscreen.store.bulk import Lookup, Rows, dialect_of
 from vogscreen.store.models import (
     Board,
     Case,

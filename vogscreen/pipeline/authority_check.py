@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy import select
 
-from vogscreen.domain.plan import ACTIVE, ENDED
-from vogscreen.pipeline.authority_sync import RetryPolicy, default_retry_policy, drain
+from vogscreen.domain.retry import RetryPolicy, default_retry_policy
+from vogscreen.domain.statuses import SubscriptionStatus
+from vogscreen.pipeline.authority_sync import drain
 from vogscreen.ports.authority import ScreeningAuthority, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
-from vogscreen.store.database import chunks, transaction
+from vogscreen.store.bulk import chunks
+from vogscreen.store.database import transaction
 from vogscreen.store.models import Subscription
 from vogscreen.store.subscriptions import sync_people
 
@@ -69,7 +71,8 @@ def validate(
         ours = dict(
             session.execute(
                 select(Subscription.authority_ref, Subscription.person_id).where(
-                    Subscription.status == ACTIVE, Subscription.authority_ref.is_not(None)
+                    Subscription.status == SubscriptionStatus.ACTIVE,
+                    Subscription.authority_ref.is_not(None),
                 )
             ).all()
         )
@@ -85,7 +88,7 @@ def validate(
                 for subscription in session.scalars(
                     select(Subscription).where(Subscription.person_id.in_(people))
                 ):
-                    subscription.status = ENDED
+                    subscription.status = SubscriptionStatus.ENDED
             session.flush()
             report.resubscribed = sync_people(session, missing, now).subscribe
             audit.record(

@@ -22,64 +22,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-import tenacity
 from sqlalchemy import Integer, String, Text, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import Update
 
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
-from vogscreen.domain.plan import ACTIVE, ENDED, ENDING, FAILED, PENDING
+from vogscreen.domain.retry import RetryPolicy, backoff, default_retry_policy
+from vogscreen.domain.statuses import SubscriptionStatus
 from vogscreen.ports.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
-from vogscreen.store.database import Rows, dialect_of, transaction
+from vogscreen.store.bulk import Rows, dialect_of
+from vogscreen.store.database import transaction
 from vogscreen.store.models import AuthorityOperation, Person, Subscription, table
 
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 1000
-RetryPolicy = Callable[[], tenacity.Retrying]
-
-
-def _wait_for_authority(state: tenacity.RetryCallState) -> float:
-    """Honour the authority's Retry-After; otherwise back off exponentially."""
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    if isinstance(error, AuthorityUnavailable) and error.retry_after is not None:
-        return min(error.retry_after, 60.0)
-    return float(tenacity.wait_exponential(multiplier=0.5, max=10)(state))
-
-
-def _log_attempt(state: tenacity.RetryCallState) -> None:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    log.warning(
-        "authority.retry",
-        attempt=state.attempt_number,
-        error=str(error),
-        wait_s=round(state.upcoming_sleep, 2),
-    )
-
-
-def default_retry_policy() -> tenacity.Retrying:
-    return tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(AuthorityUnavailable),
-        stop=tenacity.stop_after_attempt(4),
-        wait=_wait_for_authority,
-        before_sleep=_log_attempt,
-        reraise=True,
-    )
-
-
-def retry_policy(stop: tenacity.stop.stop_base, wait: tenacity.wait.wait_base) -> RetryPolicy:
-    """A policy with injected stop and wait (tests pass stop_after_attempt(2), wait_none())."""
-    return lambda: tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(AuthorityUnavailable),
-        stop=stop,
-        wait=wait,
-        before_sleep=_log_attempt,
-        reraise=True,
-    )
 
 
 @dataclass
@@ -102,11 +61,6 @@ class DrainSummary:
             "deferred": self.deferred,
             "stopped": self.stopped,
         }
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """How long a failed operation waits before the next run tries it: 1, 2, 4 … 60 min."""
-    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
 def count_due(app: App) -> int:
@@ -485,14 +439,14 @@ def _adopt_references(dialect: str) -> Update:
     adopted = _ADOPTED.table(dialect)
     # Keep the reference (even when the person left meanwhile, for the unsubscribe) and
     # activate what was pending.
-    pending = subs.c.status == PENDING
+    pending = subs.c.status == SubscriptionStatus.PENDING
     return (
         update(subs)
         .where(subs.c.person_id == adopted.c.person_id, subs.c.generation == adopted.c.generation)
         .values(
             authority_ref=adopted.c.ref,
             updated_at=bindparam("now", type_=subs.c.updated_at.type),
-            status=case((pending, ACTIVE), else_=subs.c.status),
+            status=case((pending, SubscriptionStatus.ACTIVE), else_=subs.c.status),
             error=case((pending, None), else_=subs.c.error),
         )
     )
@@ -507,12 +461,12 @@ def _adopt_references(dialect: str) -> Update:
 def _fail_subscriptions(dialect: str) -> Update:
     subs = table(Subscription)
     failed = _FAILED.table(dialect)
-    pending = subs.c.status == PENDING
+    pending = subs.c.status == SubscriptionStatus.PENDING
     return (
         update(subs)
         .where(subs.c.person_id == failed.c.person_id, subs.c.generation == failed.c.generation)
         .values(
-            status=case((pending, FAILED), else_=subs.c.status),
+            status=case((pending, SubscriptionStatus.FAILED), else_=subs.c.status),
             error=case((pending, failed.c.error), else_=subs.c.error),
             updated_at=case(
                 (pending, bindparam("now", type_=subs.c.updated_at.type)),
@@ -526,12 +480,12 @@ def _fail_subscriptions(dialect: str) -> Update:
 def _end_subscriptions(dialect: str) -> Update:
     subs = table(Subscription)
     ended = _ENDED.table(dialect)
-    ending = subs.c.status == ENDING
+    ending = subs.c.status == SubscriptionStatus.ENDING
     return (
         update(subs)
         .where(subs.c.person_id == ended.c.person_id, subs.c.generation == ended.c.generation)
         .values(
-            status=case((ending, ENDED), else_=subs.c.status),
+            status=case((ending, SubscriptionStatus.ENDED), else_=subs.c.status),
             updated_at=case(
                 (ending, bindparam("now", type_=subs.c.updated_at.type)),
                 else_=subs.c.updated_at,

@@ -24,7 +24,8 @@ from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
-from vogscreen.store.database import chunks, insert_ignore, transaction
+from vogscreen.store.bulk import chunks, insert_ignore
+from vogscreen.store.database import transaction
 from vogscreen.store.models import Board, Case, Employment, Hit, Notification, Person, table
 
 log = structlog.get_logger(__name__)

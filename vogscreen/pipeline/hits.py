@@ -18,12 +18,13 @@ import structlog
 from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from vogscreen.pipeline.authority_sync import RetryPolicy, default_retry_policy
+from vogscreen.domain.retry import RetryPolicy, default_retry_policy
 from vogscreen.pipeline.followup import Opening, open_cases
 from vogscreen.ports.authority import HitInfo, ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
-from vogscreen.store.database import chunks, insert_ignore, transaction
+from vogscreen.store.bulk import chunks, insert_ignore
+from vogscreen.store.database import transaction
 from vogscreen.store.models import (
     AuthorityOperation,
     Board,

@@ -23,25 +23,25 @@ from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import StateConflict
 from vogscreen.domain.plan import (
-    TERM_COLUMNS,
     BoardDiff,
     Current,
     Desired,
-    Terms,
     diff_board,
     removal_guard,
 )
+from vogscreen.domain.terms import TERM_COLUMNS, Cell, Terms
 from vogscreen.intake import problems as p
 from vogscreen.intake.columns import canonical
 from vogscreen.intake.problems import FileProblem, Problem
-from vogscreen.intake.reading import Cell, Table, read_table
+from vogscreen.intake.reading import Table, read_table
 from vogscreen.intake.saved import believable, saved_at
 from vogscreen.intake.validate import StaffRow, Validated, validate_table
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
 from vogscreen.store import staff_lists as snapshot
-from vogscreen.store.database import Lookup, chunks, ids_by, insert_rows, transaction
+from vogscreen.store.bulk import Lookup, chunks, ids_by, insert_rows
+from vogscreen.store.database import transaction
 from vogscreen.store.foreign_lists import other_boards_file
 from vogscreen.store.models import Board, Employment, Person, StaffList, StaffListRow, table
 

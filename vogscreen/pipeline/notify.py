@@ -21,8 +21,8 @@ import structlog
 from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, or_, select, update
 
 from vogscreen.domain.errors import InvalidInput
+from vogscreen.domain.retry import backoff
 from vogscreen.mail.delivery import DeliveryError, Letter, Mailer, default_templates, make_mailer
-from vogscreen.pipeline.authority_sync import backoff
 from vogscreen.pipeline.staff import display_name
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import Board, Case, Employment, Hit, Notification, Person, table

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import NotFound, StateConflict
+from vogscreen.domain.retry import RetryPolicy, default_retry_policy
 from vogscreen.pipeline.apply import (
     ApplySummary,
     BoardResult,
@@ -25,7 +26,7 @@ from vogscreen.pipeline.apply import (
     heal,
     log_result,
 )
-from vogscreen.pipeline.authority_sync import DrainSummary, RetryPolicy, default_retry_policy, drain
+from vogscreen.pipeline.authority_sync import DrainSummary, drain
 from vogscreen.pipeline.boards import check_board_number, get_board
 from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App

@@ -20,10 +20,11 @@ import datetime as dt
 import structlog
 from sqlalchemy import delete, exists, func, or_, select, update
 
-from vogscreen.domain.plan import ENDED
+from vogscreen.domain.statuses import SubscriptionStatus
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
-from vogscreen.store.database import chunks, transaction
+from vogscreen.store.bulk import chunks
+from vogscreen.store.database import transaction
 from vogscreen.store.models import (
     AuthorityOperation,
     Case,
@@ -79,7 +80,7 @@ def purge(app: App) -> dict[str, int]:
             or_(StaffListRow.end_date.is_(None), StaffListRow.end_date >= app.today()),
         )
         subscribed = exists().where(
-            Subscription.person_id == Person.id, Subscription.status != ENDED
+            Subscription.person_id == Person.id, Subscription.status != SubscriptionStatus.ENDED
         )
         gone = list(
             session.scalars(

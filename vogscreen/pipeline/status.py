@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vogscreen.domain.plan import ACTIVE, ENDING, FAILED, PENDING
+from vogscreen.domain.statuses import SubscriptionStatus
 from vogscreen.pipeline.intake import LIVE_STATUSES
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import (
@@ -75,7 +75,7 @@ def _boards(session: Session) -> list[dict[str, Any]]:
         session,
         select(Employment.board_id, func.count())
         .join(Subscription, Subscription.person_id == Employment.person_id)
-        .where(current, Subscription.status == ACTIVE)
+        .where(current, Subscription.status == SubscriptionStatus.ACTIVE)
         .group_by(Employment.board_id),
     )
     pending_ops = _counts(
@@ -192,10 +192,10 @@ def status(app: App) -> dict[str, Any]:
         "problems": problems,
         "boards": boards,
         "subscriptions": {
-            "active": subscriptions.get(ACTIVE, 0),
-            "pending": subscriptions.get(PENDING, 0),
-            "failed": subscriptions.get(FAILED, 0),
-            "ending": subscriptions.get(ENDING, 0),
+            "active": subscriptions.get(SubscriptionStatus.ACTIVE, 0),
+            "pending": subscriptions.get(SubscriptionStatus.PENDING, 0),
+            "failed": subscriptions.get(SubscriptionStatus.FAILED, 0),
+            "ending": subscriptions.get(SubscriptionStatus.ENDING, 0),
         },
         "authority_outbox": {
             "pending": operations.get("pending", 0),

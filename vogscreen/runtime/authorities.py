@@ -3,8 +3,7 @@
 Adapters register in the entry-point group ``vogscreen.adapters`` as
 ``create(app) -> ScreeningAuthority``; ``VOGSCREEN_AUTHORITY`` names the one to use. The
 core reaches the adapters only this way (and through :func:`adapter_module`), never by a
-plain import: they are plug-ins, and ``vogscreen.adapters`` installs from the top-level
-``adapters/`` directory, a mapping that mypy cannot follow.
+plain import: they are plug-ins, which the layering contract keeps above the runtime.
 """
 
 from __future__ import annotations
@@ -104,16 +103,13 @@ def raise_mock_hit(app: App, board_number: str, personeelsnummer: str) -> Raised
         finally:
             client.close()
         return RaisedHit(hit_id, ref)
-    authority = load_authority(app)
-    try:
+    with app.authority() as authority:
         if not isinstance(authority, HitRaiser):
             raise ConfigurationError(
                 f"the authority adapter {app.settings.authority!r} cannot raise hits; "
                 "only the mock authority (VOGSCREEN_AUTHORITY=mock or its server) can"
             )
         return RaisedHit(authority.raise_hit(ref), ref)
-    finally:
-        authority.close()
 
 
 def adapter_module(name: str) -> ModuleType:

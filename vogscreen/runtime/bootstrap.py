@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.crypto import BsnVault, load_vault
 from vogscreen.runtime.keycheck import holds_data, verify_keys
 from vogscreen.runtime.settings import Settings, load_settings
@@ -39,6 +41,18 @@ class App:
     def today(self) -> dt.date:
         # Staff lists speak Dutch calendar days; near midnight UTC that is already tomorrow.
         return self.clock().astimezone(_amsterdam()).date()
+
+    @contextmanager
+    def authority(self) -> Iterator[ScreeningAuthority]:
+        """The authority adapter named in the settings, open for the block and closed after
+        it, however the block ends."""
+        from vogscreen.runtime.authorities import load_authority  # adapters load by name
+
+        authority = load_authority(self)
+        try:
+            yield authority
+        finally:
+            authority.close()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, exists, inspect, select
 
 from vogscreen.domain.errors import ConfigurationError
 from vogscreen.runtime.crypto import BsnVault
-from vogscreen.store.database import insert_ignore, session_factory, transaction
+from vogscreen.store.bulk import insert_ignore
+from vogscreen.store.database import session_factory, transaction
 from vogscreen.store.models import KeyCheck, Person, StaffList, table
 
 log = structlog.get_logger(__name__)

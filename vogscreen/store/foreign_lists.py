@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Integer, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from vogscreen.store.database import chunks
+from vogscreen.store.bulk import chunks
 from vogscreen.store.models import Employment, StaffList, StaffListRow
 
 _BOARD = bindparam("board", type_=Integer())

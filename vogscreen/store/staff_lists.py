@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from vogscreen.intake.reading import Cell
+from vogscreen.domain.terms import Cell
 from vogscreen.store.models import Board, StaffList, StaffListRow
 
 REJECTED = "rejected"  # a file refused as a whole is stored without rows

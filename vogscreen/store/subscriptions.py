@@ -28,16 +28,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import Insert, Update
 
-from vogscreen.domain.plan import (
-    ENDED,
-    ENDING,
-    FAILED,
-    PENDING,
-    PersonState,
-    SubscriptionAction,
-    plan_subscriptions,
-)
-from vogscreen.store.database import Rows, chunks, dialect_of, insert_ignore_from
+from vogscreen.domain.plan import PersonState, SubscriptionAction, plan_subscriptions
+from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
+from vogscreen.store.bulk import Rows, chunks, dialect_of, insert_ignore_from
 from vogscreen.store.models import AuthorityOperation, Employment, Subscription, table
 
 
@@ -121,7 +114,9 @@ def load_states(
         PersonState(
             person_id=person_id,
             employed=person_id in employed,
-            status=subscriptions[person_id][0] if person_id in subscriptions else None,
+            status=SubscriptionStatus(subscriptions[person_id][0])
+            if person_id in subscriptions
+            else None,
             generation=subscriptions[person_id][1] if person_id in subscriptions else 0,
             unsent_subscribe=unsent.get(person_id),
         )
@@ -134,10 +129,10 @@ def carry_out(
 ) -> SubscriptionChanges:
     changes = SubscriptionChanges()
     dialect = dialect_of(session)
-    subscribe = [action for action in actions if action.kind == "subscribe"]
-    unsubscribe = [action for action in actions if action.kind == "unsubscribe"]
-    cancel = [action for action in actions if action.kind == "cancel"]
-    close = [action for action in actions if action.kind == "close"]
+    subscribe = [action for action in actions if action.kind == PlanAction.SUBSCRIBE]
+    unsubscribe = [action for action in actions if action.kind == PlanAction.UNSUBSCRIBE]
+    cancel = [action for action in actions if action.kind == PlanAction.CANCEL]
+    close = [action for action in actions if action.kind == PlanAction.CLOSE]
     if cancel:
         # Only a subscribe that has not left can be cancelled. One that a drain took since
         # the states were read (another worker) may have been applied: end it instead.
@@ -148,7 +143,7 @@ def carry_out(
             )
         )
         unsubscribe += [
-            SubscriptionAction("unsubscribe", a.person_id, a.generation)
+            SubscriptionAction(PlanAction.UNSUBSCRIBE, a.person_id, a.generation)
             for a in cancel
             if a.outbox_id not in cancelled
         ]
@@ -163,16 +158,16 @@ def carry_out(
                 {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
             )
         if again:
-            _set_subscriptions(session, again, PENDING, now, forget_ref=True)
+            _set_subscriptions(session, again, SubscriptionStatus.PENDING, now, forget_ref=True)
         changes.subscribe = len(subscribe)
         changes.subscribed_people = [a.person_id for a in subscribe]
     if unsubscribe:
-        _set_subscriptions(session, unsubscribe, ENDING, now)
+        _set_subscriptions(session, unsubscribe, SubscriptionStatus.ENDING, now)
         changes.unsubscribe = len(unsubscribe)
     _queue(session, "subscribe", subscribe, now)
     _queue(session, "unsubscribe", unsubscribe, now)
     if cancel or close:
-        _set_subscriptions(session, [*cancel, *close], ENDED, now)
+        _set_subscriptions(session, [*cancel, *close], SubscriptionStatus.ENDED, now)
         changes.closed = len(close)
     return changes
 
@@ -187,7 +182,7 @@ def _subscribe_first_time(dialect: str) -> Insert:
         subs,
         select(
             people.c.person_id,
-            literal(PENDING, subs.c.status.type).label("status"),
+            literal(SubscriptionStatus.PENDING, subs.c.status.type).label("status"),
             people.c.generation,
             now.label("created_at"),
             now.label("updated_at"),
@@ -304,11 +299,19 @@ def drifted_people(session: Session) -> list[int]:
         .outerjoin(Subscription, Subscription.person_id == Employment.person_id)
         .where(
             Employment.ended_at.is_(None),
-            or_(Subscription.id.is_(None), Subscription.status.in_((ENDED, ENDING))),
+            or_(
+                Subscription.id.is_(None),
+                Subscription.status.in_((SubscriptionStatus.ENDED, SubscriptionStatus.ENDING)),
+            ),
         )
         .distinct()
     )
     surplus = select(Subscription.person_id).where(
-        and_(Subscription.status.in_((PENDING, "active", FAILED)), ~current)
+        and_(
+            Subscription.status.in_(
+                (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE, SubscriptionStatus.FAILED)
+            ),
+            ~current,
+        )
     )
     return sorted(set(session.scalars(lacking)) | set(session.scalars(surplus)))

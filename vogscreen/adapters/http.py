@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import httpx
 
 from vogscreen import __version__
+from vogscreen.adapters import wire
 from vogscreen.domain.errors import (
     AuthorityMisconfigured,
     AuthorityUnavailable,
@@ -41,10 +42,6 @@ from vogscreen.ports.authority import (
     UnsubscribeItem,
 )
 from vogscreen.runtime.settings import Settings
-
-# Relative: this package installs as vogscreen.adapters from adapters/, a mapping mypy
-# cannot follow.
-from . import wire
 
 if TYPE_CHECKING:
     from vogscreen.runtime.bootstrap import App

@@ -7,16 +7,9 @@ Each job's schedule is a setting: ``VOGSCREEN_SCHEDULE_<JOB>`` (for example
 
 from __future__ import annotations
 
-from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import ALL_BOARDS, Run
 from vogscreen.runtime.schedule import JobSpec
-
-
-def _authority(app: App) -> ScreeningAuthority:
-    from vogscreen.runtime.authorities import load_authority
-
-    return load_authority(app)
 
 
 def dropfolder(app: App, run: Run) -> None:
@@ -42,32 +35,23 @@ def reconcile(app: App, run: Run) -> None:
             session, now=app.now(), today=app.today(), actor="worker"
         )
         changes.add(heal(session, now=app.now()))
-    authority = _authority(app)
-    try:
+    with app.authority() as authority:
         drained = drain(app, authority)
-    finally:
-        authority.close()
     run.counts.update({"lapsed": lapsed, **changes.as_dict(), **drained.as_dict()})
 
 
 def drain(app: App, run: Run) -> None:
     from vogscreen.pipeline.authority_sync import drain as drain_outbox
 
-    authority = _authority(app)
-    try:
+    with app.authority() as authority:
         run.counts.update(drain_outbox(app, authority).as_dict())
-    finally:
-        authority.close()
 
 
 def hits(app: App, run: Run) -> None:
     from vogscreen.pipeline.hits import poll
 
-    authority = _authority(app)
-    try:
+    with app.authority() as authority:
         run.counts.update(poll(app, authority).as_dict())
-    finally:
-        authority.close()
 
 
 def notify(app: App, run: Run) -> None:
@@ -79,11 +63,8 @@ def notify(app: App, run: Run) -> None:
 def validate(app: App, run: Run) -> None:
     from vogscreen.pipeline.authority_check import validate as compare
 
-    authority = _authority(app)
-    try:
+    with app.authority() as authority:
         run.counts.update(compare(app, authority, repair=False).as_dict())
-    finally:
-        authority.close()
 
 
 def reminders(app: App, run: Run) -> None:

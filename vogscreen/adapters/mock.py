@@ -50,7 +50,8 @@ from vogscreen.ports.authority import (
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.store.database import Rows, dialect_of, transaction
+from vogscreen.store.bulk import Rows, dialect_of
+from vogscreen.store.database import transaction
 from vogscreen.store.models import (
     MockAuthorityHit,
     MockAuthorityRequest,

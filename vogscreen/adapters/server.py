@@ -41,13 +41,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vogscreen.adapters import wire
+from vogscreen.adapters.mock import MockAuthority, derive_key
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
 from vogscreen.store.database import make_engine, session_factory, upgrade
-
-# Relative: this package installs as vogscreen.adapters from adapters/, a mapping mypy
-# cannot follow.
-from . import wire
-from .mock import MockAuthority, derive_key
 
 R = TypeVar("R")
 Handler = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,123 @@
+"""Every status and outcome vogscreen stores or reports, each vocabulary defined once.
+
+The values are the words in the database and in the documented JSON; a ``StrEnum``
+member *is* its string, so it compares, binds and serialises as that word. Nothing else
+in the package spells one of these words out.
+
+::
+
+    StaffListStatus      a staff list's life: pending → applied | superseded;
+                         held → pending (confirmed) | discarded; rejected (never stored rows)
+    UploadOutcome        what one upload came to (``status`` in the upload report)
+    HoldReason           why a list is held (``hold`` in the report)
+    SubscriptionStatus   pending → active → ending → ended; failed when refused
+    Operation            an authority outbox row's kind
+    OutboxStatus         pending → done | rejected | cancelled (never sent)
+    PlanAction           what the subscription planner decides for one person
+    CaseStatus           open → resolved
+    CaseOutcome          how a case was resolved
+    NotificationKind     which letter a notification sends
+    NotificationStatus   pending → sent | failed
+    RunOutcome           one job run: running → ok | failed | busy | stopped | abandoned
+
+``tests/unit/test_statuses.py`` fails when a status word is spelled out anywhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StaffListStatus(StrEnum):
+    PENDING = "pending"  # accepted, waiting to be applied
+    APPLIED = "applied"
+    HELD = "held"  # waits for an operator's (or the board's) confirm or reject
+    DISCARDED = "discarded"  # rejected after a hold
+    SUPERSEDED = "superseded"  # a newer list of the board won before this one was applied
+    REJECTED = "rejected"  # an invalid file, stored without rows
+
+
+# The lists that still count for a board: its newest of these is its current staff.
+LIVE_LIST_STATUSES = (StaffListStatus.PENDING, StaffListStatus.APPLIED, StaffListStatus.HELD)
+
+
+class UploadOutcome(StrEnum):
+    """An upload's ``status`` in its report. An accepted list is stored as ``pending``
+    (it waits for the next reconcile); the report tells the board what happened to its
+    file, the list's status what happens next. :data:`STORED_AS` maps one to the other."""
+
+    ACCEPTED = "accepted"
+    UNCHANGED = "unchanged"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+STORED_AS = {
+    UploadOutcome.ACCEPTED: StaffListStatus.PENDING,
+    UploadOutcome.HELD: StaffListStatus.HELD,
+    UploadOutcome.REJECTED: StaffListStatus.REJECTED,
+}
+
+
+class HoldReason(StrEnum):
+    REMOVALS = "removals"  # it would end more employments than the board's threshold
+    OLDER_FILE = "older_file"  # the file was saved before the list already applied
+    OTHER_BOARD = "other_board"  # it names schools of another board
+
+
+class SubscriptionStatus(StrEnum):
+    PENDING = "pending"  # subscribe queued, not yet confirmed by the authority
+    ACTIVE = "active"  # confirmed by the authority
+    ENDING = "ending"  # unsubscribe queued
+    ENDED = "ended"
+    FAILED = "failed"  # the authority refused the subscribe (unknown BSN, birth date mismatch)
+
+
+class Operation(StrEnum):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # queued, or in flight (``sent_at`` set)
+    DONE = "done"
+    REJECTED = "rejected"  # the authority refused this item
+    CANCELLED = "cancelled"  # never sent, no longer wanted
+
+
+class PlanAction(StrEnum):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    CANCEL = "cancel"  # a subscribe never sent, no longer wanted
+    CLOSE = "close"  # a refused subscription of someone no longer employed
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class CaseOutcome(StrEnum):
+    NEW_VOG = "new_vog"
+    EMPLOYMENT_ENDED = "employment_ended"
+    OTHER = "other"
+
+
+class NotificationKind(StrEnum):
+    HIT = "hit"
+    REMINDER = "reminder"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # could not be composed or was refused for good
+
+
+class RunOutcome(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    BUSY = "busy"  # the board's lease was held
+    STOPPED = "stopped"  # SIGTERM or Ctrl+C
+    ABANDONED = "abandoned"  # its process died; recorded when another run took over
