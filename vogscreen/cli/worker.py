@@ -10,9 +10,10 @@ from rich.table import Table
 
 from vogscreen.cli.context import Context, out, pass_context
 from vogscreen.jobs import JOBS
-from vogscreen.pipeline.boards import board_numbers, check_board_number
+from vogscreen.pipeline.boards import check_board_number
 from vogscreen.runtime.leases import ALL_BOARDS, list_runs, running
 from vogscreen.runtime.schedule import JobSpec
+from vogscreen.store.boards import board_numbers
 
 
 def job_registry() -> Mapping[str, JobSpec]:
@@ -52,7 +53,8 @@ def run_job(context: Context, job: str, board: str | None) -> None:
     if board is not None and not spec.per_board:
         raise click.UsageError(f"{job} is not a per-board job")
     if spec.per_board:
-        boards = [check_board_number(board)] if board else board_numbers(app)
+        with app.sessions() as session:
+            boards = [check_board_number(board)] if board else board_numbers(session)
         targets = [*boards, *([] if board else [ALL_BOARDS])]
     else:
         targets = [ALL_BOARDS]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
 from vogscreen.domain.terms import Terms
@@ -66,6 +66,20 @@ def diff_board(
             diff.update.append((employment, row))
     diff.start.extend(wanted.values())
     return diff
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    counts: dict[str, int]
+    ending: int
+    current: int
+
+
+def preview_counts(diff: BoardDiff[Any], current: int) -> Preview:
+    """Counts of a diff that may cover only the changed part of a board (``current`` is all)."""
+    counts = diff.counts()
+    counts["unchanged"] = current - len(diff.end) - len(diff.update)
+    return Preview(counts, len(diff.end), current)
 
 
 def removal_guard(ending: int, current: int, percent: int, count: int) -> str | None:

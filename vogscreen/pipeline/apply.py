@@ -26,14 +26,16 @@ from vogscreen.domain.plan import (
     Current,
     Desired,
     diff_board,
+    preview_counts,
     removal_guard,
 )
+from vogscreen.domain.statuses import HoldReason
 from vogscreen.domain.terms import TERM_COLUMNS, Terms
 from vogscreen.pipeline.followup import OPEN, close_by_staff_list, close_for_ended_employments
-from vogscreen.pipeline.intake import HOLD_REMOVALS, current_and_lapsed, preview_counts
 from vogscreen.store import audit
 from vogscreen.store import staff_lists as snapshot
 from vogscreen.store.bulk import Lookup, Rows, dialect_of
+from vogscreen.store.employments import current_and_lapsed
 from vogscreen.store.models import (
     Board,
     Case,
@@ -184,7 +186,7 @@ def apply_board(
         )
         if reason is not None:
             latest.status = "held"
-            latest.report = {**latest.report, "reason": reason, "hold": HOLD_REMOVALS}
+            latest.report = {**latest.report, "reason": reason, "hold": HoldReason.REMOVALS}
             audit.record(
                 session,
                 at=now,

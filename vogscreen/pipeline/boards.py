@@ -100,11 +100,6 @@ def add_board(app: App, number: str, name: str, recipients: Sequence[str]) -> Bo
         return _view(board)
 
 
-def board_numbers(app: App) -> list[str]:
-    with app.sessions() as session:
-        return list(session.scalars(select(Board.number).order_by(Board.number)))
-
-
 def list_boards(app: App) -> list[BoardView]:
     with app.sessions() as session:
         return [_view(b) for b in session.scalars(select(Board).order_by(Board.number))]

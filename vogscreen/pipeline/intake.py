@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 import structlog
-from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import StateConflict
 from vogscreen.domain.plan import (
-    BoardDiff,
-    Current,
     Desired,
+    Preview,
     diff_board,
+    preview_counts,
     removal_guard,
 )
 from vogscreen.domain.terms import TERM_COLUMNS, Cell, Terms
@@ -42,8 +42,9 @@ from vogscreen.store import audit
 from vogscreen.store import staff_lists as snapshot
 from vogscreen.store.bulk import Lookup, chunks, ids_by, insert_rows
 from vogscreen.store.database import transaction
+from vogscreen.store.employments import current_and_lapsed, current_employments
 from vogscreen.store.foreign_lists import other_boards_file
-from vogscreen.store.models import Board, Employment, Person, StaffList, StaffListRow, table
+from vogscreen.store.models import Board, Person, StaffList, StaffListRow, table
 
 log = structlog.get_logger(__name__)
 
@@ -128,41 +129,6 @@ def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[An
         for row in session.execute(_KNOWN, {"indexes": list(chunk)}):
             known[row.bsn_index] = row  # type: ignore[assignment]
     return known
-
-
-_BOARD = bindparam("board", type_=Integer())
-_TODAY = bindparam("today", type_=Date())
-_CURRENT = and_(Employment.board_id == _BOARD, Employment.ended_at.is_(None))
-_LAPSED = Employment.end_date < _TODAY
-# Columns, not ORM entities: on a first load this is every row of a board.
-_CURRENT_EMPLOYMENTS = Lookup(
-    select(
-        Employment.id, Employment.person_id, *(getattr(Employment, n) for n in TERM_COLUMNS)
-    ).where(_CURRENT),
-    Employment.person_id,
-)
-_COUNT_CURRENT = select(func.count(), func.count(case((_LAPSED, 1)))).where(_CURRENT)
-_LAPSED_PEOPLE = select(Employment.person_id).where(_CURRENT, _LAPSED)
-
-
-def current_employments(
-    session: Session, board_id: int, people: Sequence[int] | None = None
-) -> list[Current[int]]:
-    """The board's current employments (of ``people`` only, when given), keyed by person."""
-    return [
-        Current(employment_id=row[0], person=row[1], terms=Terms(*row[2:]))
-        for row in _CURRENT_EMPLOYMENTS.rows(session, {"board": board_id}, people)
-    ]
-
-
-def current_and_lapsed(session: Session, board_id: int, today: dt.date) -> tuple[int, set[int]]:
-    """How many employments of the board are current, and who among them has an end date
-    that has passed (ended by reconcile, but not yet by a list): one query, usually."""
-    parameters = {"board": board_id, "today": today}
-    total, lapsing = session.execute(_COUNT_CURRENT, parameters).one()
-    if not lapsing:
-        return int(total), set()
-    return int(total), set(session.scalars(_LAPSED_PEOPLE, parameters))
 
 
 def _birth_date_mismatches(
@@ -317,20 +283,6 @@ def _duplicates_of_carried(
     return problems
 
 
-@dataclass(frozen=True, slots=True)
-class Preview:
-    counts: dict[str, int]
-    ending: int
-    current: int
-
-
-def preview_counts(diff: BoardDiff[Any], current: int) -> Preview:
-    """Counts of a diff that may cover only the changed part of a board (``current`` is all)."""
-    counts = diff.counts()
-    counts["unchanged"] = current - len(diff.end) - len(diff.update)
-    return Preview(counts, len(diff.end), current)
-
-
 def _preview(
     session: Session,
     board_id: int,
@@ -382,6 +334,7 @@ def _preview(
     return preview_counts(diff_board(fresh, current, today), len(current))
 
 
+_BOARD = bindparam("board", type_=Integer())
 _PENDING_LISTS = (
     select(StaffList.id)
     .where(StaffList.board_id == _BOARD, StaffList.status == "pending")

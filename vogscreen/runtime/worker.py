@@ -26,7 +26,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from vogscreen.pipeline.boards import board_numbers
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import (
     ALL_BOARDS,
@@ -43,6 +42,7 @@ from vogscreen.runtime.schedule import (
     period_seconds,
     slot_name,
 )
+from vogscreen.store.boards import board_numbers
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +103,8 @@ class Worker:
         slot = slot_name(moment)
         try:
             if spec.per_board:
-                boards = board_numbers(self.app)
+                with self.app.sessions() as session:
+                    boards = board_numbers(session)
                 random.shuffle(boards)  # workers spread over the boards instead of queueing
                 for board in boards:
                     if self.stopping.is_set():
