@@ -76,22 +76,7 @@ def open_cases(session: Session, openings: Sequence[Opening], now: dt.datetime) 
     """
     if not openings:
         return 0
-    cases = table(Case)
-    opened = session.execute(
-        insert(cases).returning(cases.c.id, cases.c.board_id, cases.c.hit_id, cases.c.reference),
-        [
-            {
-                "reference": case_reference(opening.board_number, opening.hit_id),
-                "hit_id": opening.hit_id,
-                "board_id": opening.board_id,
-                "employment_id": opening.employment_id,
-                "status": CaseStatus.OPEN,
-                "opened_at": now,
-                "deadline": (now + dt.timedelta(weeks=opening.followup_weeks)).date(),
-            }
-            for opening in openings
-        ],
-    ).all()
+    opened = _insert_cases(session, openings, now)
     queue_notifications(
         session,
         [
@@ -120,6 +105,28 @@ def open_cases(session: Session, openings: Sequence[Opening], now: dt.datetime) 
         ],
     )
     return len(opened)
+
+
+def _insert_cases(
+    session: Session, openings: Sequence[Opening], now: dt.datetime
+) -> Sequence[Row[int, int, int, str]]:
+    """Insert the cases in one statement; their id, board, hit and reference."""
+    cases = table(Case)
+    return session.execute(
+        insert(cases).returning(cases.c.id, cases.c.board_id, cases.c.hit_id, cases.c.reference),
+        [
+            {
+                "reference": case_reference(opening.board_number, opening.hit_id),
+                "hit_id": opening.hit_id,
+                "board_id": opening.board_id,
+                "employment_id": opening.employment_id,
+                "status": CaseStatus.OPEN,
+                "opened_at": now,
+                "deadline": (now + dt.timedelta(weeks=opening.followup_weeks)).date(),
+            }
+            for opening in openings
+        ],
+    ).all()
 
 
 def close(
