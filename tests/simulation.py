@@ -52,9 +52,9 @@ import tenacity
 from sqlalchemy import Engine, event, func, select
 
 from vogscreen.adapters.mock import MockAuthority, derive_key
-from vogscreen.domain.errors import AuthorityUnavailable, StateConflict
+from vogscreen.domain.errors import AuthorityUnavailable, DeliveryError, StateConflict
 from vogscreen.domain.retry import retry_policy
-from vogscreen.mail.delivery import DeliveryError, OutgoingMessage
+from vogscreen.mail.compose import OutgoingMessage
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import drain
 from vogscreen.pipeline.boards import add_board, update_board

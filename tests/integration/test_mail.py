@@ -10,16 +10,9 @@ from email.message import EmailMessage
 import pytest
 
 from tests.smtp_server import smtp_server
-from vogscreen.domain.errors import ConfigurationError
-from vogscreen.mail.delivery import (
-    SUBJECTS,
-    DeliveryError,
-    Letter,
-    OutgoingMessage,
-    SmtpConfig,
-    SmtpMailer,
-    TemplateSet,
-)
+from vogscreen.domain.errors import ConfigurationError, DeliveryError
+from vogscreen.mail.compose import SUBJECTS, Letter, OutgoingMessage, TemplateSet
+from vogscreen.mail.delivery import SmtpConfig, SmtpMailer
 from vogscreen.runtime.settings import load_settings
 
 

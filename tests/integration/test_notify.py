@@ -13,7 +13,8 @@ from tests.conftest import BACKEND
 from tests.followup_helpers import BOARD_A, BOARD_B, two_boards_with_a_shared_teacher
 from tests.smtp_server import smtp_server
 from vogscreen.adapters.mock import MockAuthority
-from vogscreen.mail.delivery import Mailer, OutgoingMessage, SmtpConfig, SmtpMailer
+from vogscreen.mail.compose import OutgoingMessage
+from vogscreen.mail.delivery import Mailer, SmtpConfig, SmtpMailer
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.notify import NotifySummary, notify
 from vogscreen.runtime.authorities import subscription_ref_of

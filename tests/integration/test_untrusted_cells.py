@@ -22,7 +22,7 @@ from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import Table, read_table
 from vogscreen.intake.validate import validate_table
-from vogscreen.mail.delivery import Letter, TemplateSet
+from vogscreen.mail.compose import Letter, TemplateSet
 from vogscreen.pipeline.intake import UploadReport, upload
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import StaffList

@@ -11,10 +11,14 @@
     ├── InvalidInput              a value given by the operator is malformed
     ├── StateConflict             the action does not fit the current state (e.g. confirm twice)
     ├── LeaseHeld                 another run holds the lease for this board
+    ├── DeliveryError             a message was not delivered (``permanent``: never will be)
     └── AuthorityError            raised by adapters, translated from their transport
         ├── AuthorityUnavailable  transient: timeout, 5xx, 429 (retry later)
-        ├── AuthorityRejected     this item is refused (unknown BSN, birth date mismatch)
         └── AuthorityMisconfigured 401/403, bad URL: stop the run
+
+An item the authority refuses (unknown BSN, birth date mismatch) is not an error: it
+comes back as that item's :class:`~vogscreen.ports.authority.ItemResult` (``ok=False``), and
+the rest of the batch carries on.
 
 Messages never carry a BSN, birth date or offence detail: they are shown to operators
 and logged.
@@ -59,6 +63,15 @@ class LeaseHeld(VogscreenError):
     pass
 
 
+class DeliveryError(VogscreenError):
+    """A message was not delivered. ``permanent`` says whether trying again can help."""
+
+    def __init__(self, message: str, *, permanent: bool, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.unreachable = unreachable
+
+
 class AuthorityError(VogscreenError):
     pass
 
@@ -67,12 +80,6 @@ class AuthorityUnavailable(AuthorityError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class AuthorityRejected(AuthorityError):
-    def __init__(self, message: str, code: str = "rejected") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class AuthorityMisconfigured(AuthorityError):

@@ -12,20 +12,26 @@ shown to the operator. Only the board's allowlisted recipients ever receive a me
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, or_, select, update
 
-from vogscreen.domain.errors import InvalidInput
+from vogscreen.domain.errors import DeliveryError, InvalidInput
 from vogscreen.domain.retry import backoff
-from vogscreen.mail.delivery import DeliveryError, Letter, Mailer, default_templates, make_mailer
+from vogscreen.mail.compose import Letter, OutgoingMessage, default_templates
 from vogscreen.pipeline.staff import display_name
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import Board, Case, Employment, Hit, Notification, Person, table
+from vogscreen.runtime.mailer import make_mailer
+from vogscreen.store import notifications
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import Connection, Row
+
+    from vogscreen.mail.delivery import Mailer
 
 log = structlog.get_logger(__name__)
 
@@ -49,50 +55,9 @@ class NotifySummary:
         }
 
 
-def _due(now: dt.datetime | BindParameter[dt.datetime]) -> tuple[Any, ...]:
-    return (
-        Notification.status == "pending",
-        or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-    )
-
-
 def count_due(app: App) -> int:
     with app.sessions() as session:
-        return int(session.scalar(select(func.count()).where(*_due(app.now()))) or 0)
-
-
-# The lock by primary key repeats the due check, so a candidate read before another worker
-# sent or put it off is skipped.
-BATCH = 100
-_CANDIDATES = (
-    select(
-        Notification.id,
-        Notification.kind,
-        Notification.message_id,
-        Case.reference,
-        Case.deadline,
-        Case.opened_at,
-        Board.name.label("board_name"),
-        Board.recipients,
-        Employment.personeelsnummer,
-        Person.surname,
-        Person.prefix,
-        Person.initials,
-        Person.first_names,
-    )
-    .join(Case, Case.id == Notification.case_id)
-    .join(Board, Board.id == Case.board_id)
-    .join(Hit, Hit.id == Case.hit_id)
-    .outerjoin(Employment, Employment.id == Case.employment_id)
-    .outerjoin(Person, Person.id == Hit.person_id)
-    .where(Notification.id > bindparam("after"), *_due(bindparam("now")))
-    .order_by(Notification.id)
-    .limit(BATCH)
-)
-_LOCK = select(Notification.attempts).where(
-    Notification.id == bindparam("notification_id"), *_due(bindparam("now"))
-)
-_MARK = update(table(Notification)).where(table(Notification).c.id == bindparam("notification_id"))
+        return notifications.count_due(session, app.now())
 
 
 def _letter(candidate: Row[Any]) -> Letter:
@@ -121,14 +86,11 @@ def notify(
 ) -> NotifySummary:
     mailer = mailer or make_mailer(app.settings)
     summary = NotifySummary(destination=mailer.describe())
-    lock = _LOCK
-    if app.engine.dialect.name == "postgresql":
-        lock = lock.with_for_update(skip_locked=True)
     after = 0
     with mailer:
         while summary.stopped is None:
             with app.engine.connect() as connection:
-                batch = connection.execute(_CANDIDATES, {"after": after, "now": app.now()}).all()
+                batch = notifications.candidates(connection, after=after, now=app.now())
             if not batch:
                 break
             for candidate in batch:
@@ -137,7 +99,7 @@ def notify(
                 ):
                     break
                 after = candidate.id
-                if _deliver(app, mailer, lock, candidate, summary) and progress is not None:
+                if _deliver(app, mailer, candidate, summary) and progress is not None:
                     progress(1)
             if limit is not None and summary.sent + summary.failed >= limit:
                 break
@@ -146,9 +108,7 @@ def notify(
     return summary
 
 
-def _deliver(
-    app: App, mailer: Mailer, lock: Select[int], candidate: Row[Any], summary: NotifySummary
-) -> bool:
+def _deliver(app: App, mailer: Mailer, candidate: Row[Any], summary: NotifySummary) -> bool:
     """Send one message in a transaction of its own; True when the server accepted it.
 
     The row lock (on PostgreSQL) keeps other workers off the message while it is sent, and
@@ -156,58 +116,70 @@ def _deliver(
     """
     now = app.now()
     with app.engine.begin() as connection:
-        attempts = connection.scalar(lock, {"notification_id": candidate.id, "now": now})
+        attempts = notifications.lock(connection, candidate.id, now)
         if attempts is None:  # sent, failed or put off meanwhile, or another worker has it
             return False
         if not candidate.recipients:
             _fail(connection, candidate, attempts, "the board has no HR recipients", summary)
             return False
         try:
-            message = default_templates().compose(
-                _letter(candidate),
-                sender=app.settings.mail_from,
-                recipients=list(candidate.recipients),
-                message_id=candidate.message_id,
-                reply_to=app.settings.mail_reply_to,
-                now=now,
-            )
+            message = _compose(app, candidate, now)
         except InvalidInput as exc:
             # A value no header may carry (stored before cells were checked): this one
             # message fails, visibly in `status`, and the others still go.
             _fail(connection, candidate, attempts + 1, f"cannot be composed: {exc}", summary)
             return False
-        attempts += 1
-        try:
-            refused = mailer.send(message)
-        except DeliveryError as exc:
-            if exc.permanent:
-                _fail(connection, candidate, attempts, str(exc), summary)
-                return False
-            _mark(
-                connection,
-                candidate,
-                attempts=attempts,
-                next_attempt_at=now + backoff(attempts),
-                error=str(exc),
-            )
-            summary.deferred += 1
-            if exc.unreachable:
-                summary.stopped = str(exc)
+        return _send(connection, mailer, message, candidate, attempts + 1, now, summary)
+
+
+def _compose(app: App, candidate: Row[Any], now: dt.datetime) -> OutgoingMessage:
+    return default_templates().compose(
+        _letter(candidate),
+        sender=app.settings.mail_from,
+        recipients=list(candidate.recipients),
+        message_id=candidate.message_id,
+        reply_to=app.settings.mail_reply_to,
+        now=now,
+    )
+
+
+def _send(
+    connection: Connection,
+    mailer: Mailer,
+    message: OutgoingMessage,
+    candidate: Row[Any],
+    attempts: int,
+    now: dt.datetime,
+    summary: NotifySummary,
+) -> bool:
+    """Hand the locked message to the mailer and mark what came of it (``attempts``
+    counts this one)."""
+    try:
+        refused = mailer.send(message)
+    except DeliveryError as exc:
+        if exc.permanent:
+            _fail(connection, candidate, attempts, str(exc), summary)
             return False
-        _mark(
+        notifications.put_off(
             connection,
-            candidate,
+            candidate.id,
             attempts=attempts,
-            status="sent",
-            sent_at=now,
-            error=f"refused recipients: {', '.join(refused)}" if refused else None,
+            next_attempt_at=now + backoff(attempts),
+            error=str(exc),
         )
-        summary.sent += 1
+        summary.deferred += 1
+        if exc.unreachable:
+            summary.stopped = str(exc)
+        return False
+    notifications.mark_sent(
+        connection,
+        candidate.id,
+        attempts=attempts,
+        now=now,
+        error=f"refused recipients: {', '.join(refused)}" if refused else None,
+    )
+    summary.sent += 1
     return True
-
-
-def _mark(connection: Connection, candidate: Row[Any], **values: Any) -> None:
-    connection.execute(_MARK, {"notification_id": candidate.id, **values})
 
 
 def _fail(
@@ -217,7 +189,7 @@ def _fail(
     error: str,
     summary: NotifySummary,
 ) -> None:
-    _mark(connection, candidate, attempts=attempts, status="failed", error=error, sent_at=None)
+    notifications.mark_failed(connection, candidate.id, attempts=attempts, error=error)
     summary.failed += 1
     summary.failures.append((candidate.message_id, error))
     log.warning("notification.failed", notification=candidate.id, error=error)
