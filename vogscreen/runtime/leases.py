@@ -160,6 +160,18 @@ def _wait_for_lease(app: App, key: str, holder: str, seconds: int, patience: flo
     return True
 
 
+def _record_busy(app: App, run_id: int, key: str, job: str, board: str, *, manual: bool) -> None:
+    """The lease stayed held: the run is recorded as busy, and a manual one says so."""
+    current = lease_holder(app, key)
+    who = f"{current.holder} until {current.expires_at:%H:%M:%S} UTC" if current else "another run"
+    _finish(app, run_id, RunOutcome.BUSY, {}, f"lease {key} held by {who}")
+    if manual:
+        raise LeaseHeld(
+            f"a {job} run for {'all boards' if board == ALL_BOARDS else 'board ' + board} "
+            f"is already going ({who}); try again when it has finished"
+        )
+
+
 @contextmanager
 def running(
     app: App,
@@ -191,18 +203,7 @@ def running(
     # A scheduled run waits a while for the board's lease; a manual one says so at once.
     patience = 0.0 if manual else float(lease_seconds)
     if not _wait_for_lease(app, key, holder, lease_seconds, patience):
-        current = lease_holder(app, key)
-        who = (
-            f"{current.holder} until {current.expires_at:%H:%M:%S} UTC"
-            if current
-            else "another run"
-        )
-        _finish(app, run_id, RunOutcome.BUSY, {}, f"lease {key} held by {who}")
-        if manual:
-            raise LeaseHeld(
-                f"a {job} run for {'all boards' if board == ALL_BOARDS else 'board ' + board} "
-                f"is already going ({who}); try again when it has finished"
-            )
+        _record_busy(app, run_id, key, job, board, manual=manual)
         yield None
         return
     heartbeat = _Heartbeat(app, run_id, key, holder, lease_seconds)
