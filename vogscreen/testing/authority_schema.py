@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import weakref
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
@@ -89,16 +88,15 @@ hits = cast(Table, MockAuthorityHit.__table__)
 requests = cast(Table, MockAuthorityRequest.__table__)
 assert all(name.startswith(PREFIX) for name in MockAuthorityBase.metadata.tables)
 
-# Engines whose database has the tables: checked once per engine, not per adapter built.
-_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
 # Two processes making the tables at once: the loser's CREATE fails, its next pass sees them.
 _CREATE_PASSES = 3
 
 
 def create_tables(engine: Engine) -> None:
-    """Make the mock's tables where they are missing (once per engine)."""
-    if engine in _READY:
-        return
+    """Make the mock's tables where they are missing.
+
+    Checked each time a mock is built, not remembered per engine: a database file may be
+    replaced under an engine (the simulation copies a template over it for every seed)."""
     for attempt in range(_CREATE_PASSES):
         try:
             with engine.begin() as connection:
@@ -107,7 +105,6 @@ def create_tables(engine: Engine) -> None:
         except DBAPIError:
             if attempt == _CREATE_PASSES - 1:
                 raise
-    _READY.add(engine)
 
 
 # -- the statements of a batch -----------------------------------------------------------
