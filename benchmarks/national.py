@@ -79,6 +79,7 @@ from vogscreen.store.models import (
     StaffListRow,
     Subscription,
 )
+from vogscreen.testing.authority_schema import MockAuthorityBase, create_tables
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -349,11 +350,13 @@ def first_load_writes(source: App, url: str) -> tuple[float, dict[str, int]]:
     """
     engine = make_engine(normalise_database_url(url))
     upgrade(engine)
+    for database in (source.engine, engine):  # the mock authority's own tables, even empty
+        create_tables(database)
     written: dict[str, int] = {}
     seconds = 0.0
     try:
         with source.engine.connect() as reading, Session(engine) as writing, writing.begin():
-            for table in Base.metadata.sorted_tables:
+            for table in (*Base.metadata.sorted_tables, *MockAuthorityBase.metadata.sorted_tables):
                 columns = [column.name for column in table.columns]
                 rows = reading.execute(select(table))
                 written[table.name] = 0

@@ -27,8 +27,9 @@ from vogscreen.pipeline.reconcile import reconcile
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.authorities import subscription_ref_of
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import AuditEvent, MockAuthorityHit, Notification
+from vogscreen.store.models import AuditEvent, Notification
 from vogscreen.testing import FakeClock
+from vogscreen.testing.authority_schema import MockAuthorityHit
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 One class holds every rule of the mock. The ``mock`` adapter runs it in-process on the
 application's database, so separate commands see one authority; the mock authority server
 (:mod:`vogscreen.adapters.server`) runs the same class on a database of its own and puts
-our REST contract in front of it.
+our REST contract in front of it. Its tables (:mod:`vogscreen.testing.authority_schema`)
+are not part of vogscreen's schema: the mock makes them where they are missing.
 
 The rules, deterministic so tests can trigger each answer:
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import secrets
@@ -35,12 +35,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import JSON, Date, String, bindparam, delete, insert, literal, select, true, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.expression import Insert, Select
 
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
+from vogscreen.domain.statuses import AnswerField
 from vogscreen.ports.authority import (
     HitInfo,
     HitPage,
@@ -50,13 +50,18 @@ from vogscreen.ports.authority import (
     SubscriptionPage,
     UnsubscribeItem,
 )
-from vogscreen.store.bulk import Rows, dialect_of
+from vogscreen.store.bulk import dialect_of
 from vogscreen.store.database import transaction
-from vogscreen.store.models import (
-    MockAuthorityHit,
-    MockAuthorityRequest,
-    MockAuthoritySubscription,
-    table,
+from vogscreen.testing import authority_schema as schema
+from vogscreen.testing.authority_schema import (
+    ANSWERS,
+    HASHES,
+    KEYS,
+    NEW,
+    add_subscriptions,
+    known_subscriptions,
+    record_answers,
+    recorded_answers,
 )
 
 if TYPE_CHECKING:
@@ -73,9 +78,7 @@ MESSAGES = {
     "birth_date_mismatch": "the birth date does not match the authority's records",
 }
 
-_subscriptions = table(MockAuthoritySubscription)
-_hits = table(MockAuthorityHit)
-_requests = table(MockAuthorityRequest)
+_subscriptions, _hits, _requests = schema.subscriptions, schema.hits, schema.requests
 # Two writers racing on one key or one BSN: the loser's transaction fails on a unique
 # constraint, and its next pass sees the winner's row and replays or adopts it.
 _CONFLICT_PASSES = 3
@@ -113,6 +116,8 @@ class MockAuthority:
         clock: Callable[[], dt.datetime],
         page_size: int = PAGE_SIZE,
     ) -> None:
+        with sessions() as session:  # its tables are its own, made on its first use
+            schema.create_tables(session.get_bind().engine)
         self._sessions = sessions
         self._hasher = hmac.new(key, digestmod=hashlib.sha256)
         self._clock = clock
@@ -243,7 +248,7 @@ class MockAuthority:
     ) -> dict[str, Outcome]:
         dialect = dialect_of(session)
         keys = [(key,) for key in {item.idempotency_key for item in items}]
-        recorded = session.execute(_recorded_answers(dialect), _KEYS.bind(dialect, keys))
+        recorded = session.execute(recorded_answers(dialect), KEYS.bind(dialect, keys))
         seen: dict[str, Outcome] = {key: outcome for key, outcome in recorded}
         fresh: dict[str, K] = {}
         for item in items:
@@ -253,11 +258,11 @@ class MockAuthority:
             return seen
         applied = apply(session, list(fresh.values()))
         session.execute(
-            _record_answers(dialect),
+            record_answers(dialect),
             {
                 "op": operation,
                 "now": self._clock(),
-                **_ANSWERS.bind(dialect, list(applied.items())),
+                **ANSWERS.bind(dialect, list(applied.items())),
             },
         )
         return seen | applied
@@ -269,10 +274,10 @@ class MockAuthority:
             if not item.bsn.startswith(UNKNOWN_BSN_PREFIX)
         }
         dialect = dialect_of(session)
-        wanted = _HASHES.bind(dialect, [(bsn_hash,) for bsn_hash in set(hashes.values())])
+        wanted = HASHES.bind(dialect, [(bsn_hash,) for bsn_hash in set(hashes.values())])
         known = {
             row.bsn_hash: _Known(row.ref, row.birth_date, row.active)
-            for row in session.execute(_known_subscriptions(dialect), wanted)
+            for row in session.execute(known_subscriptions(dialect), wanted)
         }
         ended: list[str] = []
         new_rows: list[tuple[str, str, dt.date]] = []
@@ -298,8 +303,8 @@ class MockAuthority:
             session.execute(delete(_subscriptions).where(_subscriptions.c.ref.in_(ended)))
         if new_rows:
             session.execute(
-                _add_subscriptions(dialect),
-                {"now": self._clock(), **_NEW.bind(dialect, new_rows)},
+                add_subscriptions(dialect),
+                {"now": self._clock(), **NEW.bind(dialect, new_rows)},
             )
         return outcomes
 
@@ -336,63 +341,6 @@ class MockAuthority:
         return hasher.hexdigest()
 
 
-# Batches are read as one table each (see vogscreen.store.database.Rows); the statements
-# that read them are built once per dialect.
-_KEYS = Rows("keys", key=String())
-_ANSWERS = Rows("answers", key=String(), result=JSON())
-_HASHES = Rows("hashes", bsn_hash=String())
-_NEW = Rows("new", ref=String(), bsn_hash=String(), birth_date=Date())
-
-
-@functools.cache
-def _recorded_answers(dialect: str) -> Select[Any]:
-    keys = _KEYS.table(dialect)
-    return select(_requests.c.idempotency_key, _requests.c.result).join(
-        keys, _requests.c.idempotency_key == keys.c.key
-    )
-
-
-@functools.cache
-def _record_answers(dialect: str) -> Insert:
-    answers = _ANSWERS.table(dialect)
-    return insert(_requests).from_select(
-        ["idempotency_key", "operation", "result", "applied", "at"],
-        select(
-            answers.c.key,
-            bindparam("op", type_=_requests.c.operation.type),
-            answers.c.result,
-            literal(1),
-            bindparam("now", type_=_requests.c.at.type),
-        ),
-    )
-
-
-@functools.cache
-def _known_subscriptions(dialect: str) -> Select[Any]:
-    hashes = _HASHES.table(dialect)
-    return select(
-        _subscriptions.c.ref,
-        _subscriptions.c.bsn_hash,
-        _subscriptions.c.birth_date,
-        _subscriptions.c.active,
-    ).join(hashes, _subscriptions.c.bsn_hash == hashes.c.bsn_hash)
-
-
-@functools.cache
-def _add_subscriptions(dialect: str) -> Insert:
-    new = _NEW.table(dialect)
-    return insert(_subscriptions).from_select(
-        ["ref", "bsn_hash", "birth_date", "active", "created_at"],
-        select(
-            new.c.ref,
-            new.c.bsn_hash,
-            new.c.birth_date,
-            true(),
-            bindparam("now", type_=_subscriptions.c.created_at.type),
-        ),
-    )
-
-
 def create(app: App) -> MockAuthority:
     """The ``mock`` adapter: the mock authority on the application's own database."""
     return MockAuthority(app.sessions, key=derive_key(app.vault.hmac_key), clock=app.clock)
@@ -409,7 +357,7 @@ def _refused(code: str) -> Outcome:
 def _result(key: str, outcome: Outcome) -> ItemResult:
     return ItemResult(
         idempotency_key=key,
-        ok=bool(outcome["ok"]),
+        ok=bool(outcome[AnswerField.OK]),
         code=str(outcome["code"]),
         subscription_ref=outcome.get("ref"),
         message=MESSAGES.get(outcome["code"]),

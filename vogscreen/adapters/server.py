@@ -44,7 +44,9 @@ from starlette.routing import Route
 from vogscreen.adapters import wire
 from vogscreen.adapters.mock import MockAuthority, derive_key
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
-from vogscreen.store.database import make_engine, session_factory, upgrade
+from vogscreen.domain.statuses import AnswerField
+from vogscreen.store.database import make_engine, session_factory
+from vogscreen.testing.authority_schema import create_tables
 
 R = TypeVar("R")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -257,7 +259,7 @@ class MockAuthorityServer:
         }
         # ?summary=1 leaves out the count per key: half a million keys make a large answer.
         if request.query_params.get("summary") != "1":
-            stats["applied"] = applied
+            stats[AnswerField.APPLIED] = applied
         return JSONResponse(stats)
 
     async def _reset(self, request: Request) -> Response:
@@ -297,7 +299,8 @@ async def _hang(request: Request, limit: float) -> None:
 
 
 def authority_engine(url: str) -> Engine:
-    """The server's own database, migrated; ``sqlite://`` keeps it in memory."""
+    """The server's own database, with the mock authority's tables (and none of
+    vogscreen's own); ``sqlite://`` keeps it in memory."""
     if url in ("sqlite://", "sqlite:///:memory:"):
         # One connection shared by every thread, or each would see an empty database.
         engine = create_engine(
@@ -309,7 +312,7 @@ def authority_engine(url: str) -> Engine:
         )
     else:
         engine = make_engine(url)
-    upgrade(engine)
+    create_tables(engine)
     return engine
 
 

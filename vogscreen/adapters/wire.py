@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from vogscreen.domain.statuses import AnswerField
 from vogscreen.ports.authority import (
     HitInfo,
     HitPage,
@@ -202,7 +203,7 @@ def read_hit_page(body: Any) -> HitPage:
 def _item_result(entry: Any) -> ItemResult:
     return ItemResult(
         idempotency_key=_str(entry["idempotency_key"]),
-        ok=_bool(entry["ok"]),
+        ok=_bool(entry[AnswerField.OK]),
         code=_str(entry["code"]),
         subscription_ref=_optional_str(entry.get("subscription_ref")),
         message=_optional_str(entry.get("message")),

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from vogscreen.domain.errors import StateConflict
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.hits import poll
@@ -22,7 +20,7 @@ from vogscreen.pipeline.reconcile import reconcile
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.authorities import raise_mock_hit
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import Board
+from vogscreen.store.boards import board_numbers
 from vogscreen.testing import fake_employees, staff_csv
 
 BOARD_A = ("10001", "Stichting Openbaar Onderwijs Voorbeeldstad", "hr@soov.example.nl")
@@ -37,7 +35,7 @@ def run_demo(
     app: App, folder: Path, say: Say, show_report: ShowReport, show_status: ShowStatus
 ) -> None:
     with app.sessions() as session:
-        if session.scalar(select(Board.id).limit(1)) is not None:
+        if board_numbers(session):
             raise StateConflict(
                 "this database already has boards; run the demo in an empty directory "
                 "(the README's `./dev demo` does)"

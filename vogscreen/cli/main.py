@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from vogscreen import __version__
 from vogscreen.cli import authority, boards, followup, keys, reconcile, staff, status, worker
@@ -35,9 +34,12 @@ class _Group(click.Group):
         try:
             try:
                 return super().invoke(ctx)
-            except SQLAlchemyError as exc:
-                settings = ctx.obj.settings if isinstance(ctx.obj, Context) else load_settings()
-                ours = translate_error(exc, settings.database_url)
+            except Exception as exc:
+                # A database driver's error an operator can act on, said as ours. Without
+                # a context no database was opened: nothing to translate.
+                if not isinstance(ctx.obj, Context):
+                    raise
+                ours = translate_error(exc, ctx.obj.settings.database_url)
                 if ours is None:
                     raise
                 raise ours from None

@@ -9,6 +9,12 @@ import click
 from rich.table import Table
 
 from vogscreen.cli.context import Context, out, pass_context
+from vogscreen.domain.statuses import (
+    CaseStatus,
+    NotificationStatus,
+    OutboxStatus,
+    SubscriptionStatus,
+)
 from vogscreen.pipeline.status import status as collect
 
 
@@ -48,15 +54,26 @@ def print_status(report: dict[str, Any]) -> None:
     else:
         out.print("No boards yet.")
     subscriptions = report["subscriptions"]
-    out.print(
-        f"Subscriptions: {subscriptions['active']} active, {subscriptions['pending']} pending, "
-        f"{subscriptions['ending']} ending, {subscriptions['failed']} refused by the authority. "
-        f"Authority outbox: {report['authority_outbox']['pending']} queued."
+    active, pending, ending, failed = (
+        subscriptions[status]
+        for status in (
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.PENDING,
+            SubscriptionStatus.ENDING,
+            SubscriptionStatus.FAILED,
+        )
     )
     out.print(
-        f"Cases: {report['cases']['open']} open, {report['cases']['overdue']} overdue. "
+        f"Subscriptions: {active} active, {pending} pending, {ending} ending, "
+        f"{failed} refused by the authority. "
+        f"Authority outbox: {report['authority_outbox'][OutboxStatus.PENDING]} queued."
+    )
+    notifications = report["notifications"]
+    out.print(
+        f"Cases: {report['cases'][CaseStatus.OPEN]} open, {report['cases']['overdue']} overdue. "
         f"Unrouted hits: {report['hits']['unrouted']}. Notifications: "
-        f"{report['notifications']['pending']} pending, {report['notifications']['failed']} failed."
+        f"{notifications[NotificationStatus.PENDING]} pending, "
+        f"{notifications[NotificationStatus.FAILED]} failed."
     )
     if report["healthy"]:
         out.print("[green]Healthy.[/]")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import click
 from rich.table import Table
@@ -81,18 +82,21 @@ def runs(context: Context, board: str | None, failed: bool, limit: int, as_json:
     if not rows:
         out.print("No runs.")
         return
-    table = Table("run", "job", "board", "slot", "started", "ended", "outcome", "counts", "error")
+    table = Table(*_RUN_COLUMNS)
     for row in rows:
-        counts = ", ".join(f"{k}={v}" for k, v in row["counts"].items() if v)
-        table.add_row(
-            str(row["id"]),
-            row["job"],
-            row["board"],
-            row["slot"][:20],
-            row["started_at"][:19],
-            (row["finished_at"] or "")[:19],
-            row["outcome"],
-            counts,
-            row["error"] or "",
-        )
+        table.add_row(*(show(row) for show in _RUN_COLUMNS.values()))
     out.print(table)
+
+
+# The table of runs: each column's header, and how a run shows in it.
+_RUN_COLUMNS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "run": lambda row: str(row["id"]),
+    "job": lambda row: str(row["job"]),
+    "board": lambda row: str(row["board"]),
+    "slot": lambda row: str(row["slot"][:20]),
+    "started": lambda row: str(row["started_at"][:19]),
+    "ended": lambda row: str((row["finished_at"] or "")[:19]),
+    "outcome": lambda row: str(row["outcome"]),
+    "counts": lambda row: ", ".join(f"{k}={v}" for k, v in row["counts"].items() if v),
+    "error": lambda row: str(row["error"] or ""),
+}

@@ -121,3 +121,12 @@ class RunOutcome(StrEnum):
     BUSY = "busy"  # the board's lease was held
     STOPPED = "stopped"  # SIGTERM or Ctrl+C
     ABANDONED = "abandoned"  # its process died; recorded when another run took over
+
+
+class AnswerField(StrEnum):
+    """Fields of the authority's answers that are spelled like statuses: ``ok`` of one
+    item's answer (on the wire and as the mock authority records it), ``applied`` of the
+    mock authority server's stats (how often each idempotency key was applied)."""
+
+    OK = "ok"
+    APPLIED = "applied"

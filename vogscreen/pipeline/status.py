@@ -8,93 +8,33 @@ failed in the last day and nothing waits in an outbox past its retry window.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from vogscreen.domain.statuses import SubscriptionStatus
-from vogscreen.pipeline.intake import LIVE_STATUSES
-from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import (
-    AuthorityOperation,
-    Board,
-    Case,
-    Employment,
-    Hit,
-    JobRun,
-    Notification,
-    StaffList,
-    Subscription,
+from vogscreen.domain.statuses import (
+    NotificationStatus,
+    OutboxStatus,
+    SubscriptionStatus,
 )
+from vogscreen.runtime.bootstrap import App
+from vogscreen.store import overview
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # An outbox row still pending after this long is stuck: its retries (1, 2, 4 … 60 minutes
 # apart) should have got it through long before.
 RETRY_WINDOW = dt.timedelta(hours=24)
 
 
-def _counts(session: Session, query: Any) -> dict[Any, int]:
-    return {key: int(count) for key, count in session.execute(query).all()}
-
-
-def _stuck(
-    session: Session, outbox: type[AuthorityOperation] | type[Notification], now: dt.datetime
-) -> int:
-    """Rows of an outbox still pending after the retry window."""
-    query = select(func.count()).where(
-        outbox.status == "pending", outbox.created_at < now - RETRY_WINDOW
-    )
-    return int(session.scalar(query) or 0)
-
-
 def _boards(session: Session) -> list[dict[str, Any]]:
-    latest = (
-        select(StaffList.board_id, func.max(StaffList.id).label("id"))
-        .where(StaffList.status.in_(LIVE_STATUSES))
-        .group_by(StaffList.board_id)
-        .subquery()
-    )
-    staff_lists = {
-        row.board_id: row
-        for row in session.execute(
-            select(
-                StaffList.board_id,
-                StaffList.id,
-                StaffList.status,
-                StaffList.row_count,
-                StaffList.received_at,
-            ).join(latest, latest.c.id == StaffList.id)
-        )
-    }
-    current = Employment.ended_at.is_(None)
-    employed = _counts(
-        session,
-        select(Employment.board_id, func.count()).where(current).group_by(Employment.board_id),
-    )
-    subscribed = _counts(
-        session,
-        select(Employment.board_id, func.count())
-        .join(Subscription, Subscription.person_id == Employment.person_id)
-        .where(current, Subscription.status == SubscriptionStatus.ACTIVE)
-        .group_by(Employment.board_id),
-    )
-    pending_ops = _counts(
-        session,
-        select(Employment.board_id, func.count(func.distinct(AuthorityOperation.id)))
-        .join(AuthorityOperation, AuthorityOperation.person_id == Employment.person_id)
-        .where(AuthorityOperation.status == "pending")
-        .group_by(Employment.board_id),
-    )
-    open_cases = _counts(
-        session,
-        select(Case.board_id, func.count()).where(Case.status == "open").group_by(Case.board_id),
-    )
-    last_ids = select(func.max(JobRun.id)).group_by(JobRun.board_key)
-    last_runs = {
-        run.board_key: run for run in session.scalars(select(JobRun).where(JobRun.id.in_(last_ids)))
-    }
+    staff_lists = overview.latest_staff_lists(session)
+    employed = overview.current_employments(session)
+    subscribed = overview.active_subscriptions(session)
+    pending_ops = overview.pending_operations(session)
+    open_cases = overview.open_cases_per_board(session)
+    last_runs = overview.last_runs(session)
     boards = []
-    for board in session.scalars(select(Board).order_by(Board.number)):
+    for board in overview.boards(session):
         staff_list = staff_lists.get(board.id)
         run = last_runs.get(board.number)
         boards.append(
@@ -106,74 +46,35 @@ def _boards(session: Session) -> list[dict[str, Any]]:
                 "subscriptions": subscribed.get(board.id, 0),
                 "pending_operations": pending_ops.get(board.id, 0),
                 "open_cases": open_cases.get(board.id, 0),
-                "staff_list": None
-                if staff_list is None
-                else {
-                    "id": staff_list.id,
-                    "status": staff_list.status,
-                    "received_at": staff_list.received_at.isoformat(),
-                },
-                "last_run": None
-                if run is None
-                else {
-                    "id": run.id,
-                    "job": run.job,
-                    "outcome": run.outcome,
-                    "started_at": run.started_at.isoformat(),
-                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                },
+                "staff_list": None if staff_list is None else _staff_list(staff_list),
+                "last_run": None if run is None else _run(run),
             }
         )
     return boards
 
 
-def status(app: App) -> dict[str, Any]:
-    now = app.now()
-    with app.sessions() as session:
-        boards = _boards(session)
-        subscriptions = _counts(
-            session, select(Subscription.status, func.count()).group_by(Subscription.status)
-        )
-        operations = _counts(
-            session,
-            select(AuthorityOperation.status, func.count())
-            .where(AuthorityOperation.status.in_(("pending", "rejected")))
-            .group_by(AuthorityOperation.status),
-        )
-        open_cases = session.scalar(select(func.count()).where(Case.status == "open")) or 0
-        overdue = (
-            session.scalar(
-                select(func.count()).where(Case.status == "open", Case.deadline < app.today())
-            )
-            or 0
-        )
-        unrouted = session.scalar(select(func.count()).where(Hit.routed.is_(False))) or 0
-        notifications = _counts(
-            session, select(Notification.status, func.count()).group_by(Notification.status)
-        )
-        failed_runs = (
-            session.scalar(
-                select(func.count()).where(
-                    JobRun.outcome.in_(("failed", "abandoned")),
-                    JobRun.started_at >= now - dt.timedelta(days=1),
-                )
-            )
-            or 0
-        )
-        stuck_operations = _stuck(session, AuthorityOperation, now)
-        stuck_notifications = _stuck(session, Notification, now)
-        # A message that failed for good (no recipients, refused by the server, a value no
-        # header may carry): HR has not heard of the case, until someone deals with it.
-        undelivered = (
-            session.scalar(
-                select(func.count())
-                .select_from(Notification)
-                .join(Case, Case.id == Notification.case_id)
-                .where(Notification.status == "failed", Case.status == "open")
-            )
-            or 0
-        )
-    problems = [
+def _staff_list(staff_list: Any) -> dict[str, Any]:
+    return {
+        "id": staff_list.id,
+        "status": staff_list.status,
+        "received_at": staff_list.received_at.isoformat(),
+    }
+
+
+def _run(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "job": run.job,
+        "outcome": run.outcome,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _problems(
+    failed_runs: int, stuck_operations: int, stuck_notifications: int, undelivered: int
+) -> list[str]:
+    return [
         text
         for count, text in (
             (failed_runs, f"{failed_runs} run(s) failed or were abandoned in the last day"),
@@ -187,6 +88,25 @@ def status(app: App) -> dict[str, Any]:
         )
         if count
     ]
+
+
+def status(app: App) -> dict[str, Any]:
+    now = app.now()
+    with app.sessions() as session:
+        boards = _boards(session)
+        subscriptions = overview.subscriptions_by_status(session)
+        operations = overview.unfinished_operations(session)
+        open_cases = overview.open_cases(session)
+        overdue = overview.overdue_cases(session, app.today())
+        unrouted = overview.unrouted_hits(session)
+        notifications = overview.notifications_by_status(session)
+        failed_runs = overview.failed_runs_since(session, now - dt.timedelta(days=1))
+        stuck_operations = overview.stuck_operations(session, now - RETRY_WINDOW)
+        stuck_notifications = overview.stuck_notifications(session, now - RETRY_WINDOW)
+        # A message that failed for good (no recipients, refused by the server, a value no
+        # header may carry): HR has not heard of the case, until someone deals with it.
+        undelivered = overview.undelivered_notifications(session)
+    problems = _problems(failed_runs, stuck_operations, stuck_notifications, undelivered)
     return {
         "healthy": not problems,
         "problems": problems,
@@ -198,14 +118,14 @@ def status(app: App) -> dict[str, Any]:
             "ending": subscriptions.get(SubscriptionStatus.ENDING, 0),
         },
         "authority_outbox": {
-            "pending": operations.get("pending", 0),
-            "rejected": operations.get("rejected", 0),
+            "pending": operations.get(OutboxStatus.PENDING, 0),
+            "rejected": operations.get(OutboxStatus.REJECTED, 0),
         },
         "cases": {"open": open_cases, "overdue": overdue},
         "hits": {"unrouted": unrouted},
         "notifications": {
-            "pending": notifications.get("pending", 0),
-            "failed": notifications.get("failed", 0),
-            "sent": notifications.get("sent", 0),
+            "pending": notifications.get(NotificationStatus.PENDING, 0),
+            "failed": notifications.get(NotificationStatus.FAILED, 0),
+            "sent": notifications.get(NotificationStatus.SENT, 0),
         },
     }

@@ -15,12 +15,10 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Protocol, cast, runtime_checkable
 
-from sqlalchemy import select
-
 from vogscreen.domain.errors import ConfigurationError, NotFound, StateConflict
 from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import Board, Employment, Subscription
+from vogscreen.store.references import subscription_refs_of
 
 GROUP = "vogscreen.adapters"
 
@@ -61,19 +59,8 @@ class RaisedHit:
 
 def subscription_ref_of(app: App, board_number: str, personeelsnummer: str) -> str:
     """The authority's reference for the person a board currently employs under a number."""
-    query = (
-        select(Subscription.authority_ref)
-        .select_from(Employment)
-        .join(Board, Board.id == Employment.board_id)
-        .join(Subscription, Subscription.person_id == Employment.person_id)
-        .where(
-            Board.number == board_number,
-            Employment.personeelsnummer == personeelsnummer,
-            Employment.ended_at.is_(None),
-        )
-    )
     with app.sessions() as session:
-        refs = session.scalars(query).all()
+        refs = subscription_refs_of(session, board_number, personeelsnummer)
     if not refs:
         raise NotFound(
             f"board {board_number} has no current employee with personeelsnummer "

@@ -10,15 +10,17 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.crypto import BsnVault, load_vault
 from vogscreen.runtime.keycheck import holds_data, verify_keys
 from vogscreen.runtime.settings import Settings, load_settings
 from vogscreen.store.database import ensure_schema, make_engine, session_factory
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 Clock = Callable[[], dt.datetime]
 

@@ -10,52 +10,32 @@ clear message (exit 2), and no key file is ever created for a database that hold
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import Engine, exists, inspect, select
 
 from vogscreen.domain.errors import ConfigurationError
 from vogscreen.runtime.crypto import BsnVault
-from vogscreen.store.bulk import insert_ignore
+from vogscreen.store import key_checks
 from vogscreen.store.database import session_factory, transaction
-from vogscreen.store.models import KeyCheck, Person, StaffList, table
+from vogscreen.store.key_checks import holds_data
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["holds_data", "verify_keys"]
 
 log = structlog.get_logger(__name__)
 
 
-def _has_schema(engine: Engine) -> bool:
-    return inspect(engine).has_table(KeyCheck.__tablename__)
-
-
-def holds_data(engine: Engine) -> bool:
-    """Whether anything here was made with BSN keys: a key check, a person or a list."""
-    if not inspect(engine).has_table(Person.__tablename__):
-        return False
-    with session_factory(engine)() as session:
-        checked = _has_schema(engine) and session.scalar(select(exists().select_from(KeyCheck)))
-        return bool(
-            checked
-            or session.scalar(select(exists().select_from(Person)))
-            or session.scalar(select(exists().select_from(StaffList)))
-        )
-
-
 def verify_keys(engine: Engine, vault: BsnVault, now: dt.datetime) -> None:
     """Refuse keys that are not the database's own; remember the keys of a new database."""
-    if not _has_schema(engine):
+    if not key_checks.has_key_checks(engine):
         return  # not migrated yet: checked by the first start after `db upgrade`
     with transaction(session_factory(engine)) as session:
-        stored = dict(session.execute(select(KeyCheck.name, KeyCheck.value)).all())
+        stored = key_checks.check_values(session)
         if not stored:
-            insert_ignore(
-                session,
-                table(KeyCheck),
-                [
-                    {"name": name, "value": value, "created_at": now}
-                    for name, value in vault.check_values().items()
-                ],
-                "name",
-            )
+            key_checks.store_check_values(session, vault.check_values(), now)
             log.info("keys.check_stored")
             return
     if not vault.matches(stored):

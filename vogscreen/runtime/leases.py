@@ -21,24 +21,23 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import LeaseHeld
+from vogscreen.domain.statuses import RunOutcome
 from vogscreen.runtime.bootstrap import App
+from vogscreen.store import runs
 from vogscreen.store.database import transaction
-from vogscreen.store.models import JobRun, Lease
+from vogscreen.store.runs import MANUAL_SLOT, AbandonedRun, LeaseHolder
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
 
 ALL_BOARDS = "*"
-MANUAL_SLOT = "manual:"
-RUNNING = "running"
-ABANDONED = "abandoned"  # its process died; a scheduled slot's run may still be taken over
 
 
 def worker_name() -> str:
@@ -54,26 +53,12 @@ def acquire_lease(app: App, key: str, holder: str, seconds: int) -> bool:
     now = app.now()
     expires = now + dt.timedelta(seconds=seconds)
     with transaction(app.sessions) as session:
-        lapsed = session.scalar(
-            select(Lease.holder).where(
-                Lease.key == key, Lease.expires_at < now, Lease.holder != holder
-            )
-        )
-        taken = session.execute(
-            update(Lease)
-            .where(Lease.key == key, or_(Lease.expires_at < now, Lease.holder == holder))
-            .values(holder=holder, expires_at=expires)
-        )
-        if taken.rowcount:  # type: ignore[attr-defined]
+        lapsed = runs.lapsed_holder(session, key, holder, now)
+        if runs.take_lease(session, key, holder, now, expires):
             if lapsed is not None:
                 _abandon(session, lapsed, holder, now)
             return True
-    try:
-        with transaction(app.sessions) as session:
-            session.execute(insert(Lease).values(key=key, holder=holder, expires_at=expires))
-        return True
-    except IntegrityError:
-        return False
+    return runs.insert_lease(app.sessions, key, holder, expires)
 
 
 _HOLDER_RUN = re.compile(r"/run-(\d+)$")
@@ -86,105 +71,45 @@ def _abandon(session: Session, lapsed: str, taker: str, now: dt.datetime) -> Non
     dead, alive = _HOLDER_RUN.search(lapsed), _HOLDER_RUN.search(taker)
     if dead is None or (alive is not None and alive.group(1) == dead.group(1)):
         return
-    session.execute(
-        update(JobRun)
-        .where(JobRun.id == int(dead.group(1)), JobRun.outcome == RUNNING)
-        .values(
-            outcome=ABANDONED,
-            finished_at=now,
-            error=f"abandoned: its process stopped renewing the lease; taken over by {taker}",
-        )
+    runs.mark_abandoned(
+        session,
+        int(dead.group(1)),
+        now,
+        f"abandoned: its process stopped renewing the lease; taken over by {taker}",
     )
     log.warning("run.abandoned", abandoned_run=int(dead.group(1)), taken_over_by=taker)
 
 
 def renew_lease(app: App, key: str, holder: str, seconds: int) -> bool:
     with transaction(app.sessions) as session:
-        renewed = session.execute(
-            update(Lease)
-            .where(Lease.key == key, Lease.holder == holder)
-            .values(expires_at=app.now() + dt.timedelta(seconds=seconds))
-        )
-        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+        return runs.renew_lease(session, key, holder, app.now() + dt.timedelta(seconds=seconds))
 
 
 def release_lease(app: App, key: str, holder: str) -> None:
     with transaction(app.sessions) as session:
-        session.execute(delete(Lease).where(Lease.key == key, Lease.holder == holder))
+        runs.release_lease(session, key, holder)
 
 
-def lease_holder(app: App, key: str) -> Lease | None:
+def lease_holder(app: App, key: str) -> LeaseHolder | None:
     with app.sessions() as session:
-        lease = session.get(Lease, key)
-        return lease if lease is not None and lease.expires_at >= app.now() else None
+        return runs.lease_holder(session, key, app.now())
 
 
 def claim_slot(app: App, job: str, board: str, slot: str, worker: str) -> int | None:
     """Insert the run for this slot; None when another worker already claimed it."""
-    now = app.now()
-    try:
-        with transaction(app.sessions) as session:
-            result = session.execute(
-                insert(JobRun)
-                .values(
-                    job=job,
-                    board_key=board,
-                    slot=slot,
-                    worker=worker,
-                    started_at=now,
-                    heartbeat_at=now,
-                    outcome=RUNNING,
-                    attempts=1,
-                    counts={},
-                )
-                .returning(JobRun.id)
-            )
-            return int(result.scalar_one())
-    except IntegrityError:
-        return None
+    return runs.claim_slot(app.sessions, job, board, slot, worker, app.now())
 
 
 def take_over(app: App, run_id: int, worker: str, stale_before: dt.datetime) -> bool:
     """Adopt an abandoned run (its worker stopped renewing); only one taker wins."""
     now = app.now()
     with transaction(app.sessions) as session:
-        taken = session.execute(
-            update(JobRun)
-            .where(JobRun.id == run_id, *_adoptable(stale_before))
-            .values(
-                worker=worker,
-                heartbeat_at=now,
-                attempts=JobRun.attempts + 1,
-                outcome=RUNNING,
-                finished_at=None,
-                error=None,
-            )
-        )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        return runs.take_over(session, run_id, worker, now, stale_before)
 
 
-def _adoptable(stale_before: dt.datetime) -> tuple[Any, ...]:
-    """Runs whose worker died: still "running" with a stale heartbeat, or a scheduled
-    slot's run already marked abandoned when another run took its lease."""
-    return (
-        JobRun.heartbeat_at < stale_before,
-        or_(
-            JobRun.outcome == RUNNING,
-            and_(JobRun.outcome == ABANDONED, ~JobRun.slot.startswith(MANUAL_SLOT)),
-        ),
-    )
-
-
-def abandoned_runs(app: App, stale_before: dt.datetime) -> list[tuple[int, str, str, str]]:
+def abandoned_runs(app: App, stale_before: dt.datetime) -> list[AbandonedRun]:
     with app.sessions() as session:
-        return [
-            (row.id, row.job, row.board_key, row.slot)
-            for row in session.execute(
-                select(JobRun.id, JobRun.job, JobRun.board_key, JobRun.slot).where(
-                    *_adoptable(stale_before)
-                )
-            )
-        ]
+        return runs.abandoned_runs(session, stale_before)
 
 
 @dataclass
@@ -197,13 +122,11 @@ class Run:
     counts: dict[str, Any] = field(default_factory=dict)
 
 
-def _finish(app: App, run_id: int, outcome: str, counts: dict[str, Any], error: str | None) -> None:
+def _finish(
+    app: App, run_id: int, outcome: RunOutcome, counts: dict[str, Any], error: str | None
+) -> None:
     with transaction(app.sessions) as session:
-        session.execute(
-            update(JobRun)
-            .where(JobRun.id == run_id)
-            .values(outcome=outcome, finished_at=app.now(), counts=counts, error=error)
-        )
+        runs.finish(session, run_id, outcome, app.now(), counts, error)
 
 
 class _Heartbeat(threading.Thread):
@@ -223,11 +146,7 @@ class _Heartbeat(threading.Thread):
             try:
                 renew_lease(self.app, self.key, self.holder, self.seconds)
                 with transaction(self.app.sessions) as session:
-                    session.execute(
-                        update(JobRun)
-                        .where(JobRun.id == self.run_id)
-                        .values(heartbeat_at=self.app.now())
-                    )
+                    runs.beat(session, self.run_id, self.app.now())
             except Exception as exc:  # a missed beat is retried; the lease has slack
                 log.warning("run.heartbeat_failed", error=type(exc).__name__)
 
@@ -239,6 +158,18 @@ def _wait_for_lease(app: App, key: str, holder: str, seconds: int, patience: flo
             return False
         time.sleep(min(1.0, patience / 10 or 1.0))
     return True
+
+
+def _record_busy(app: App, run_id: int, key: str, job: str, board: str, *, manual: bool) -> None:
+    """The lease stayed held: the run is recorded as busy, and a manual one says so."""
+    current = lease_holder(app, key)
+    who = f"{current.holder} until {current.expires_at:%H:%M:%S} UTC" if current else "another run"
+    _finish(app, run_id, RunOutcome.BUSY, {}, f"lease {key} held by {who}")
+    if manual:
+        raise LeaseHeld(
+            f"a {job} run for {'all boards' if board == ALL_BOARDS else 'board ' + board} "
+            f"is already going ({who}); try again when it has finished"
+        )
 
 
 @contextmanager
@@ -272,18 +203,7 @@ def running(
     # A scheduled run waits a while for the board's lease; a manual one says so at once.
     patience = 0.0 if manual else float(lease_seconds)
     if not _wait_for_lease(app, key, holder, lease_seconds, patience):
-        current = lease_holder(app, key)
-        who = (
-            f"{current.holder} until {current.expires_at:%H:%M:%S} UTC"
-            if current
-            else "another run"
-        )
-        _finish(app, run_id, "busy", {}, f"lease {key} held by {who}")
-        if manual:
-            raise LeaseHeld(
-                f"a {job} run for {'all boards' if board == ALL_BOARDS else 'board ' + board} "
-                f"is already going ({who}); try again when it has finished"
-            )
+        _record_busy(app, run_id, key, job, board, manual=manual)
         yield None
         return
     heartbeat = _Heartbeat(app, run_id, key, holder, lease_seconds)
@@ -294,12 +214,13 @@ def running(
     try:
         yield run
     except BaseException as exc:
-        outcome = "stopped" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+        outcome = RunOutcome.STOPPED if stopped else RunOutcome.FAILED
         log.error("run.failed", error=str(exc), error_type=type(exc).__name__)
         _finish(app, run_id, outcome, run.counts, f"{type(exc).__name__}: {exc}")
         raise
     else:
-        _finish(app, run_id, "ok", run.counts, None)
+        _finish(app, run_id, RunOutcome.OK, run.counts, None)
         log.info("run.finished", **{k: v for k, v in run.counts.items() if isinstance(v, int)})
     finally:
         heartbeat.stopped.set()
@@ -311,28 +232,8 @@ def running(
 def list_runs(
     app: App, *, board: str | None = None, failed: bool = False, limit: int = 50
 ) -> list[dict[str, Any]]:
-    query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
-    if board is not None:
-        query = query.where(JobRun.board_key == board)
-    if failed:
-        query = query.where(JobRun.outcome == "failed")
     with app.sessions() as session:
-        return [
-            {
-                "id": run.id,
-                "job": run.job,
-                "board": run.board_key,
-                "slot": run.slot,
-                "worker": run.worker,
-                "started_at": run.started_at.isoformat(),
-                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                "outcome": run.outcome,
-                "attempts": run.attempts,
-                "counts": run.counts,
-                "error": run.error,
-            }
-            for run in session.scalars(query)
-        ]
+        return runs.recent_runs(session, board=board, failed=failed, limit=limit)
 
 
 @contextmanager

@@ -373,43 +373,6 @@ class KeyCheck(Base):
     created_at: Mapped[dt.datetime]
 
 
-class MockAuthoritySubscription(Base):
-    """State of the in-process mock authority (not ours: the authority's view).
-
-    The mock keeps a salted hash of the BSN, never the number, so the database stays free
-    of BSNs in clear even with the mock in use.
-    """
-
-    __tablename__ = "mock_authority_subscriptions"
-
-    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
-    bsn_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    birth_date: Mapped[dt.date] = mapped_column(Date)
-    active: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[dt.datetime]
-
-
-class MockAuthorityHit(Base):
-    __tablename__ = "mock_authority_hits"
-
-    seq: Mapped[int] = mapped_column(primary_key=True)
-    hit_id: Mapped[str] = mapped_column(String(100), unique=True)
-    ref: Mapped[str] = mapped_column(String(100))
-    raised_at: Mapped[dt.datetime]
-
-
-class MockAuthorityRequest(Base):
-    """Every write the mock authority applied, by idempotency key: the server-side count."""
-
-    __tablename__ = "mock_authority_requests"
-
-    idempotency_key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    operation: Mapped[str] = mapped_column(String(20))
-    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    applied: Mapped[int] = mapped_column(Integer, default=1)
-    at: Mapped[dt.datetime]
-
-
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for set-based statements on bulk paths."""
     return cast(Table, model.__table__)
