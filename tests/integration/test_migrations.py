@@ -137,3 +137,33 @@ def test_0005_keeps_every_stored_list_whole_going_up_and_down(database_url: str)
         assert whole_lists(full_copies) == set(rows)
     finally:
         engine.dispose()
+
+
+def test_0007_drops_the_mock_authoritys_empty_tables_and_keeps_what_a_mock_recorded(
+    database_url: str,
+) -> None:
+    """Production never ran the in-process mock: its empty tables go. A demo's mock keeps
+    its subscriptions, so its references still answer after the upgrade."""
+    assert alembic(database_url, "upgrade", "0006").returncode == 0
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO mock_authority_subscriptions (ref, bsn_hash, birth_date, "
+                    "active, created_at) VALUES ('ref-1', 'h', '1980-01-01', true, "
+                    "'2026-01-01 00:00:00+00:00')"
+                )
+            )
+        upgraded = alembic(database_url, "upgrade", "head")
+        assert upgraded.returncode == 0, upgraded.stderr
+        tables = set(inspect(engine).get_table_names())
+        assert "mock_authority_subscriptions" in tables
+        assert {"mock_authority_hits", "mock_authority_requests"}.isdisjoint(tables)
+        with engine.connect() as connection:
+            refs = connection.execute(text("SELECT ref FROM mock_authority_subscriptions"))
+            assert [ref for (ref,) in refs] == ["ref-1"]
+        checked = alembic(database_url, "check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        engine.dispose()

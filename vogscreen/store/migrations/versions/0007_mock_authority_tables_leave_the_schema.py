@@ -6,9 +6,11 @@ Create Date: 2026-12-01
 
 The mock authority stands in for another organisation; its tables are its own now
 (``vogscreen.testing.authority_schema``), made by the mock where it runs on first use.
-Upgrading drops them from vogscreen's schema, with what a mock authority had recorded in
-them; downgrading makes them again as revision 0001 made them (where the mock has not
-already made them itself).
+Upgrading drops them from vogscreen's schema where they are empty (a database that never
+ran the in-process mock, such as production's). A table holding what a mock authority
+recorded is kept, so nothing is lost: it has the mock's own layout, the mock goes on
+using it, and the drift check leaves ``mock_authority_*`` tables alone. Downgrading makes
+them again as revision 0001 made them, where they are missing.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ TABLES = ('mock_authority_subscriptions', 'mock_authority_requests', 'mock_autho
 
 
 def upgrade() -> None:
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    bind = op.get_bind()
+    existing = set(sa.inspect(bind).get_table_names())
     for name in TABLES:
-        if name in existing:
+        if name in existing and bind.execute(sa.text(f'SELECT 1 FROM {name} LIMIT 1')).first() is None:
             op.drop_table(name)
 
 
