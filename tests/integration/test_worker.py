@@ -20,7 +20,7 @@ from tests.conftest import Cli
 from tests.reconcile_helpers import hand_in, subscription_states
 from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.cli.worker import job_registry
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.retention import purge
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.bootstrap import App
