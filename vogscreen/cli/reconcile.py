@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.domain.plan import BoardDiff
 from vogscreen.pipeline import reconcile as reconciliation
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import count_due
@@ -16,6 +17,9 @@ from vogscreen.pipeline.reconcile import ReconcileSummary
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import ALL_BOARDS, board_lease, running, worker_name
 from vogscreen.store.employments import workplaces
+
+# The counts of a board's apply, in the order of its table's columns.
+_COUNTS = tuple(BoardDiff().counts())
 
 
 def _progress() -> Progress:
@@ -80,14 +84,14 @@ def _print_summary(app: App, summary: ReconcileSummary) -> None:
     title = "Plan (dry run: nothing written, nothing sent)" if summary.dry_run else "Reconciled"
     out.print(f"[bold]{title}[/]")
     if summary.apply.boards:
-        table = Table("board", "staff list", "outcome", "new", "leaving", "changed", "unchanged")
+        table = Table("board", "staff list", "outcome", *_COUNTS)
         for result in summary.apply.boards:
             counts = result.counts
             table.add_row(
                 result.board,
                 str(result.staff_list),
                 result.outcome,
-                *(str(counts.get(key, "")) for key in ("new", "leaving", "changed", "unchanged")),
+                *(str(counts.get(key, "")) for key in _COUNTS),
             )
         out.print(table)
     else:

@@ -208,8 +208,8 @@ _OUTCOME = Rows(
     ref=String(),
 )
 _ADOPTED = Rows("adopted", person_id=Integer(), generation=Integer(), ref=String())
-_FAILED = Rows("failed", person_id=Integer(), generation=Integer(), error=Text())
-_ENDED = Rows("ended", person_id=Integer(), generation=Integer())
+_FAILED = Rows("refusals", person_id=Integer(), generation=Integer(), error=Text())
+_ENDED = Rows("endings", person_id=Integer(), generation=Integer())
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:

@@ -29,12 +29,12 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import Insert, Update
 
 from vogscreen.domain.plan import PersonState, SubscriptionAction, plan_subscriptions
-from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
+from vogscreen.domain.statuses import Operation, OutboxStatus, PlanAction, SubscriptionStatus
 from vogscreen.store.bulk import Rows, chunks, dialect_of, insert_ignore_from
 from vogscreen.store.models import AuthorityOperation, Employment, Subscription, table
 
 
-def new_idempotency_key(operation: str) -> str:
+def new_idempotency_key(operation: Operation) -> str:
     """A key drawn once, when the operation is queued, and replayed from its row ever after.
 
     Never built from row ids: SQLite hands the highest id out again once its row is
@@ -70,7 +70,7 @@ class SubscriptionChanges:
 
 
 _PEOPLE = Rows("people", person_id=Integer(), generation=Integer())
-_CANCELLED = Rows("cancelled", id=Integer())
+_CANCELLED = Rows("cancelling", id=Integer())
 _QUEUED = Rows("queued", person_id=Integer(), generation=Integer(), key=String())
 
 
@@ -89,8 +89,8 @@ _STATES = select(Subscription.person_id, Subscription.status, Subscription.gener
 # lost in a crash), so only one that never left may be cancelled.
 _UNSENT = select(AuthorityOperation.person_id, AuthorityOperation.id).where(
     AuthorityOperation.person_id.in_(_IDS),
-    AuthorityOperation.operation == "subscribe",
-    AuthorityOperation.status == "pending",
+    AuthorityOperation.operation == Operation.SUBSCRIBE,
+    AuthorityOperation.status == OutboxStatus.PENDING,
     AuthorityOperation.sent_at.is_(None),
 )
 
@@ -164,8 +164,8 @@ def carry_out(
     if unsubscribe:
         _set_subscriptions(session, unsubscribe, SubscriptionStatus.ENDING, now)
         changes.unsubscribe = len(unsubscribe)
-    _queue(session, "subscribe", subscribe, now)
-    _queue(session, "unsubscribe", unsubscribe, now)
+    _queue(session, Operation.SUBSCRIBE, subscribe, now)
+    _queue(session, Operation.UNSUBSCRIBE, unsubscribe, now)
     if cancel or close:
         _set_subscriptions(session, [*cancel, *close], SubscriptionStatus.ENDED, now)
         changes.closed = len(close)
@@ -198,7 +198,7 @@ def _cancel(dialect: str) -> Update:
     return (
         update(ops)
         .where(ops.c.id == cancelled.c.id, ops.c.sent_at.is_(None))
-        .values(status="cancelled", done_at=bindparam("now", type_=ops.c.done_at.type))
+        .values(status=OutboxStatus.CANCELLED, done_at=bindparam("now", type_=ops.c.done_at.type))
         .returning(ops.c.id)
     )
 
@@ -206,7 +206,7 @@ def _cancel(dialect: str) -> Update:
 def _set_subscriptions(
     session: Session,
     actions: Sequence[SubscriptionAction],
-    status: str,
+    status: SubscriptionStatus,
     now: dt.datetime,
     *,
     forget_ref: bool = False,
@@ -238,7 +238,10 @@ def _set_subscriptions_statement(dialect: str, forget_ref: bool) -> Update:
 
 
 def _queue(
-    session: Session, operation: str, actions: Sequence[SubscriptionAction], now: dt.datetime
+    session: Session,
+    operation: Operation,
+    actions: Sequence[SubscriptionAction],
+    now: dt.datetime,
 ) -> None:
     if not actions:
         return
@@ -261,7 +264,7 @@ def _queue_statement(dialect: str) -> Insert:
             bindparam("op", type_=ops.c.operation.type).label("operation"),
             queued.c.generation,
             queued.c.key.label("idempotency_key"),
-            literal("pending", ops.c.status.type).label("status"),
+            literal(OutboxStatus.PENDING, ops.c.status.type).label("status"),
             literal(0, Integer()).label("attempts"),
             bindparam("now", type_=ops.c.created_at.type).label("created_at"),
         ),
@@ -315,3 +318,27 @@ def drifted_people(session: Session) -> list[int]:
         )
     )
     return sorted(set(session.scalars(lacking)) | set(session.scalars(surplus)))
+
+
+def active_references(session: Session) -> dict[str, int]:
+    """The authority's reference of each active subscription, and whose it is."""
+    return {
+        ref: person_id
+        for ref, person_id in session.execute(
+            select(Subscription.authority_ref, Subscription.person_id).where(
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Subscription.authority_ref.is_not(None),
+            )
+        )
+        if ref is not None
+    }
+
+
+def mark_ended(session: Session, person_ids: Sequence[int]) -> None:
+    """Mark these people's subscriptions ended (lost at the authority): the planner then
+    subscribes them again, with a fresh generation."""
+    for people in chunks(person_ids):
+        subs = table(Subscription)
+        session.execute(
+            update(subs).where(subs.c.person_id.in_(people)).values(status=SubscriptionStatus.ENDED)
+        )
