@@ -83,19 +83,7 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
 def _print_summary(app: App, summary: ReconcileSummary) -> None:
     title = "Plan (dry run: nothing written, nothing sent)" if summary.dry_run else "Reconciled"
     out.print(f"[bold]{title}[/]")
-    if summary.apply.boards:
-        table = Table("board", "staff list", "outcome", *_COUNTS)
-        for result in summary.apply.boards:
-            counts = result.counts
-            table.add_row(
-                result.board,
-                str(result.staff_list),
-                result.outcome,
-                *(str(counts.get(key, "")) for key in _COUNTS),
-            )
-        out.print(table)
-    else:
-        out.print("No pending staff lists.")
+    _print_boards(summary)
     for result in summary.apply.boards:
         for staff_list in result.superseded:
             out.print(
@@ -127,6 +115,22 @@ def _print_summary(app: App, summary: ReconcileSummary) -> None:
         _print_rejections(app, drained.rejections)
     if drained.stopped:
         err.print(f"[red]Stopped:[/] {drained.stopped}. Queued operations are retried next run.")
+
+
+def _print_boards(summary: ReconcileSummary) -> None:
+    if not summary.apply.boards:
+        out.print("No pending staff lists.")
+        return
+    table = Table("board", "staff list", "outcome", *_COUNTS)
+    for result in summary.apply.boards:
+        counts = result.counts
+        table.add_row(
+            result.board,
+            str(result.staff_list),
+            result.outcome,
+            *(str(counts.get(key, "")) for key in _COUNTS),
+        )
+    out.print(table)
 
 
 def _print_rejections(app: App, rejections: list[tuple[int, str]]) -> None:

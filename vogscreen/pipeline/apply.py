@@ -1,11 +1,13 @@
 """Applying staff lists: the board's newest accepted list becomes its current employments.
 
-For each board with a pending list: plan (pure :func:`vogscreen.domain.plan.diff_board`), guard
-(:func:`vogscreen.domain.plan.removal_guard`), then write the employments and the authority
-outbox rows they cause in one transaction. Once a board has an applied list, only the
-people whose rows changed since (:func:`vogscreen.store.staff_lists.changed_people`) and those whose
-datum_uit_dienst has passed are compared: everyone else's employment *is* that list.
-Writes are set-based (executemany, INSERT ... SELECT), never one ORM round trip per row.
+For each board with a pending list, in the caller's transaction: load and plan
+(:func:`_plan`: the pure :func:`vogscreen.domain.plan.diff_board`), guard
+(:func:`vogscreen.domain.plan.removal_guard`), then hold the list (:func:`_hold`) or write
+the employments and the authority outbox rows they cause (:func:`_apply`). Once a board
+has an applied list, only the people whose rows changed since
+(:func:`vogscreen.store.staff_lists.changed_people`) and those whose datum_uit_dienst has
+passed are compared: everyone else's employment *is* that list. The writes are the store's
+set-based statements (:mod:`vogscreen.store.employments`), never one round trip per row.
 """
 
 from __future__ import annotations

@@ -89,21 +89,16 @@ def drain(
     summary = DrainSummary()
     after, progressed = 0, False
     while True:
-        now = app.now()
-        with transaction(app.sessions) as session:
-            batch = outbox.claim_batch(session, now, batch_size, after)
-            if not batch:
-                if after and progressed:
-                    # Another pass from the start, for operations that waited on one
-                    # sent in this pass (an unsubscribe behind its subscribe).
-                    after, progressed = 0, False
-                    continue
-                break
-            after, progressed = max(row.id for row in batch), True
-            request = _request(app, session, batch)
-            outbox.mark_in_flight(
-                session, [row.id for row in batch], now, now + in_flight_lease(app)
-            )
+        claimed = _claim(app, app.now(), batch_size, after)
+        if claimed is None:
+            if after and progressed:
+                # Another pass from the start, for operations that waited on one sent in
+                # this pass (an unsubscribe behind its subscribe).
+                after, progressed = 0, False
+                continue
+            break
+        batch, request = claimed
+        after, progressed = max(row.id for row in batch), True
         summary.batches += 1
         answer = _send(authority, request, retry)
         with transaction(app.sessions) as session:
@@ -117,6 +112,20 @@ def drain(
     if summary.sent or summary.deferred:
         log.info("outbox.drained", **summary.as_dict())
     return summary
+
+
+def _claim(
+    app: App, now: dt.datetime, batch_size: int, after: int
+) -> tuple[list[Claimed], _Request] | None:
+    """Step 1: claim a batch and mark it in flight, committed before it is sent. None:
+    nothing is due after ``after``."""
+    with transaction(app.sessions) as session:
+        batch = outbox.claim_batch(session, now, batch_size, after)
+        if not batch:
+            return None
+        request = _request(app, session, batch)
+        outbox.mark_in_flight(session, [row.id for row in batch], now, now + in_flight_lease(app))
+    return batch, request
 
 
 def in_flight_lease(app: App) -> dt.timedelta:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, bindparam, case, func, or_, select, update
+from sqlalchemy import Integer, Select, String, Text, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import Update
 
@@ -66,6 +66,30 @@ def claim_batch(session: Session, now: dt.datetime, limit: int, after: int) -> l
     On PostgreSQL the rows are locked (``FOR UPDATE SKIP LOCKED``) until the transaction
     ends: several workers drain in parallel, each takes rows no other holds.
     """
+    query = _due_in_order(now, limit, after)
+    if dialect_of(session) == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=AuthorityOperation)
+    # One operation per person per batch, in queue order: an unsubscribe of generation n
+    # must reach the authority before the subscribe of generation n + 1.
+    seen: set[int] = set()
+    batch = []
+    for row in session.execute(query):
+        if row.person_id not in seen:
+            seen.add(row.person_id)
+            batch.append(
+                Claimed(
+                    id=row.id,
+                    person_id=row.person_id,
+                    operation=Operation(row.operation),
+                    generation=row.generation,
+                    idempotency_key=row.idempotency_key,
+                    attempts=row.attempts,
+                )
+            )
+    return batch
+
+
+def _due_in_order(now: dt.datetime, limit: int, after: int) -> Select[int, int, str, int, str, int]:
     earlier = aliased(AuthorityOperation)
     # An operation waits while an earlier one for the same person is unfinished: an
     # unsubscribe needs the reference its subscribe brings back.
@@ -78,7 +102,7 @@ def claim_batch(session: Session, now: dt.datetime, limit: int, after: int) -> l
         )
         .exists()
     )
-    query = (
+    return (
         select(
             AuthorityOperation.id,
             AuthorityOperation.person_id,
@@ -93,27 +117,6 @@ def claim_batch(session: Session, now: dt.datetime, limit: int, after: int) -> l
         .order_by(AuthorityOperation.id)
         .limit(limit)
     )
-    if dialect_of(session) == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=AuthorityOperation)
-    rows = session.execute(query).all()
-    # One operation per person per batch, in queue order: an unsubscribe of generation n
-    # must reach the authority before the subscribe of generation n + 1.
-    seen: set[int] = set()
-    batch = []
-    for row in rows:
-        if row.person_id not in seen:
-            seen.add(row.person_id)
-            batch.append(
-                Claimed(
-                    id=row.id,
-                    person_id=row.person_id,
-                    operation=Operation(row.operation),
-                    generation=row.generation,
-                    idempotency_key=row.idempotency_key,
-                    attempts=row.attempts,
-                )
-            )
-    return batch
 
 
 def identities(session: Session, person_ids: Collection[int]) -> dict[int, tuple[bytes, dt.date]]:

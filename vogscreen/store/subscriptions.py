@@ -127,38 +127,18 @@ def load_states(
 def carry_out(
     session: Session, actions: Sequence[SubscriptionAction], now: dt.datetime
 ) -> SubscriptionChanges:
+    """Write what the planner decided: subscriptions and their outbox rows."""
     changes = SubscriptionChanges()
-    dialect = dialect_of(session)
     subscribe = [action for action in actions if action.kind == PlanAction.SUBSCRIBE]
     unsubscribe = [action for action in actions if action.kind == PlanAction.UNSUBSCRIBE]
     cancel = [action for action in actions if action.kind == PlanAction.CANCEL]
     close = [action for action in actions if action.kind == PlanAction.CLOSE]
     if cancel:
-        # Only a subscribe that has not left can be cancelled. One that a drain took since
-        # the states were read (another worker) may have been applied: end it instead.
-        cancelled = set(
-            session.scalars(
-                _cancel(dialect),
-                {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
-            )
-        )
-        unsubscribe += [
-            SubscriptionAction(PlanAction.UNSUBSCRIBE, a.person_id, a.generation)
-            for a in cancel
-            if a.outbox_id not in cancelled
-        ]
-        cancel = [a for a in cancel if a.outbox_id in cancelled]
+        cancel, too_late = _cancel_unsent(session, cancel, now)
+        unsubscribe += too_late
         changes.cancelled = len(cancel)
     if subscribe:
-        first_time = [a for a in subscribe if a.generation == 1]
-        again = [a for a in subscribe if a.generation > 1]
-        if first_time:
-            session.execute(
-                _subscribe_first_time(dialect),
-                {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
-            )
-        if again:
-            _set_subscriptions(session, again, SubscriptionStatus.PENDING, now, forget_ref=True)
+        _subscribe(session, subscribe, now)
         changes.subscribe = len(subscribe)
         changes.subscribed_people = [a.person_id for a in subscribe]
     if unsubscribe:
@@ -170,6 +150,44 @@ def carry_out(
         _set_subscriptions(session, [*cancel, *close], SubscriptionStatus.ENDED, now)
         changes.closed = len(close)
     return changes
+
+
+def _cancel_unsent(
+    session: Session, cancel: Sequence[SubscriptionAction], now: dt.datetime
+) -> tuple[list[SubscriptionAction], list[SubscriptionAction]]:
+    """Cancel subscribes that have not left: the actions cancelled, and unsubscribes for
+    those too late to cancel.
+
+    Only a subscribe that has not left can be cancelled. One that a drain took since the
+    states were read (another worker) may have been applied: it is ended instead.
+    """
+    dialect = dialect_of(session)
+    cancelled = set(
+        session.scalars(
+            _cancel(dialect),
+            {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
+        )
+    )
+    too_late = [
+        SubscriptionAction(PlanAction.UNSUBSCRIBE, a.person_id, a.generation)
+        for a in cancel
+        if a.outbox_id not in cancelled
+    ]
+    return [a for a in cancel if a.outbox_id in cancelled], too_late
+
+
+def _subscribe(session: Session, subscribe: Sequence[SubscriptionAction], now: dt.datetime) -> None:
+    """Pending subscriptions: new rows for first-timers, the next cycle for the others."""
+    dialect = dialect_of(session)
+    first_time = [a for a in subscribe if a.generation == 1]
+    again = [a for a in subscribe if a.generation > 1]
+    if first_time:
+        session.execute(
+            _subscribe_first_time(dialect),
+            {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
+        )
+    if again:
+        _set_subscriptions(session, again, SubscriptionStatus.PENDING, now, forget_ref=True)
 
 
 @functools.cache
