@@ -64,7 +64,8 @@ from sqlalchemy.orm import Session
 from vogscreen.adapters.mock import create as create_mock
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.intake import ACCEPTED, UNCHANGED, upload
-from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending, reconcile
+from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App, bootstrap
 from vogscreen.runtime.crypto import create_key_file
 from vogscreen.runtime.logs import configure_logging

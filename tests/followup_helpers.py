@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.reconcile_helpers import hand_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.pipeline.boards import add_board
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.authorities import subscription_ref_of
 from vogscreen.runtime.bootstrap import App
 from vogscreen.testing import FakeEmployee, fake_employees

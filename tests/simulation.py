@@ -62,7 +62,8 @@ from vogscreen.pipeline.followup import remind
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.intake import ACCEPTED, HELD, HOLD_OLDER_FILE, UNCHANGED, upload
 from vogscreen.pipeline.notify import notify
-from vogscreen.pipeline.reconcile import confirm, reconcile
+from vogscreen.pipeline.reconcile import confirm
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.retention import purge
 from vogscreen.pipeline.status import status
 from vogscreen.ports.authority import (

@@ -21,7 +21,8 @@ from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import drain
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.notify import notify
-from vogscreen.pipeline.reconcile import apply_pending, reconcile
+from vogscreen.pipeline.reconcile import apply_pending
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.retention import purge
 from vogscreen.ports.authority import ItemResult, SubscribeItem, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App

@@ -23,7 +23,7 @@ from vogscreen.domain.retry import retry_policy
 from vogscreen.pipeline.followup import list_cases, remind, resolve
 from vogscreen.pipeline.hits import list_hits, poll
 from vogscreen.pipeline.notify import notify
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.authorities import subscription_ref_of
 from vogscreen.runtime.bootstrap import App

@@ -23,7 +23,8 @@ from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.errors import AuthorityMisconfigured, StateConflict
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.boards import add_board, update_board
-from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending, confirm, reconcile, reject
+from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending, confirm, reject
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import (

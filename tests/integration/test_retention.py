@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.reconcile_helpers import FAST, days, hand_in, subscription_states
 from vogscreen.adapters.mock import MockAuthority
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.retention import purge
 from vogscreen.pipeline.staff import current_staff
 from vogscreen.runtime.bootstrap import App

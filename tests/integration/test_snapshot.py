@@ -21,7 +21,8 @@ from vogscreen.domain.errors import StateConflict
 from vogscreen.intake import problems as p
 from vogscreen.pipeline import intake as service
 from vogscreen.pipeline.intake import upload
-from vogscreen.pipeline.reconcile import reconcile, reject
+from vogscreen.pipeline.reconcile import reject
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.staff import current_staff
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import staff_lists as snapshot

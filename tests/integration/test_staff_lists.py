@@ -15,7 +15,8 @@ from tests.corpus.formats import xlsx, xlsx_cells
 from tests.reconcile_helpers import FAST, hand_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.pipeline.intake import upload
-from vogscreen.pipeline.reconcile import confirm, reconcile, reject
+from vogscreen.pipeline.reconcile import confirm, reject
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import AuditEvent, Board, Employment, StaffList
 from vogscreen.testing import HEADER, FakeEmployee, fake_employees, staff_csv

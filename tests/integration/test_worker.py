@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from tests.conftest import Cli
 from tests.reconcile_helpers import hand_in, subscription_states
 from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.cli.worker import job_registry
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.retention import purge
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.bootstrap import App
@@ -278,3 +278,29 @@ def test_a_killed_scheduled_run_marked_abandoned_is_still_taken_over_and_finishe
         taken = session.get(JobRun, dead)
         assert taken is not None
         assert (taken.outcome, taken.attempts, taken.worker) == ("ok", 2, "survivor")
+
+
+def test_the_nightly_reconcile_refreshes_the_statistics_after_a_large_apply_on_postgresql(
+    app: App, board: str, mock: MockAuthority, tmp_path: Path, clock: FakeClock
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no statistics to refresh")
+
+    def analysed() -> int:
+        with app.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "SELECT analyze_count FROM pg_stat_user_tables "
+                        "WHERE relname = 'employments'"
+                    )
+                ).scalar_one()
+            )
+
+    hand_in(app, board, fake_employees(5_000), tmp_path)  # 5,000 subscribes to queue
+    before = analysed()
+    clock.current = dt.datetime(2026, 6, 2, 1, 0, tzinfo=dt.UTC)  # 03:00, after the 02:00 slot
+    jobs = job_registry()
+    Worker(app, jobs, name="nightly").fire(jobs["reconcile"])
+    assert set(subscription_states(app).values()) == {"active"}
+    assert analysed() > before

@@ -16,7 +16,7 @@ from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.intake import UploadReport, upload
 from vogscreen.pipeline.notify import notify
-from vogscreen.pipeline.reconcile import reconcile
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.authorities import raise_mock_hit
 from vogscreen.runtime.bootstrap import App

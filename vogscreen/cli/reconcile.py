@@ -7,15 +7,19 @@ import json
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.domain.plan import BoardDiff
+from vogscreen.pipeline import reconcile as reconciliation
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import count_due
-from vogscreen.pipeline.reconcile import ReconcileSummary, reconcile
+from vogscreen.pipeline.reconcile import ReconcileSummary
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import ALL_BOARDS, board_lease, running, worker_name
-from vogscreen.store.models import Board, Employment
+from vogscreen.store.employments import workplaces
+
+# The counts of a board's apply, in the order of its table's columns.
+_COUNTS = tuple(BoardDiff().counts())
 
 
 def _progress() -> Progress:
@@ -42,7 +46,7 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
     """
     app = context.app
     if dry_run:
-        summary = reconcile(app, None, board=board, dry_run=True)
+        summary = reconciliation.run(app, None, board=board, dry_run=True)
     else:
         with (
             running(app, "reconcile", board or ALL_BOARDS) as run,
@@ -58,7 +62,7 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
                 progress.advance(task, count)
 
             holder = f"{worker_name()}/run-{run.id}"
-            summary = reconcile(
+            summary = reconciliation.run(
                 app,
                 authority,
                 board=board,
@@ -79,19 +83,7 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
 def _print_summary(app: App, summary: ReconcileSummary) -> None:
     title = "Plan (dry run: nothing written, nothing sent)" if summary.dry_run else "Reconciled"
     out.print(f"[bold]{title}[/]")
-    if summary.apply.boards:
-        table = Table("board", "staff list", "outcome", "new", "leaving", "changed", "unchanged")
-        for result in summary.apply.boards:
-            counts = result.counts
-            table.add_row(
-                result.board,
-                str(result.staff_list),
-                result.outcome,
-                *(str(counts.get(key, "")) for key in ("new", "leaving", "changed", "unchanged")),
-            )
-        out.print(table)
-    else:
-        out.print("No pending staff lists.")
+    _print_boards(summary)
     for result in summary.apply.boards:
         for staff_list in result.superseded:
             out.print(
@@ -125,21 +117,30 @@ def _print_summary(app: App, summary: ReconcileSummary) -> None:
         err.print(f"[red]Stopped:[/] {drained.stopped}. Queued operations are retried next run.")
 
 
+def _print_boards(summary: ReconcileSummary) -> None:
+    if not summary.apply.boards:
+        out.print("No pending staff lists.")
+        return
+    table = Table("board", "staff list", "outcome", *_COUNTS)
+    for result in summary.apply.boards:
+        counts = result.counts
+        table.add_row(
+            result.board,
+            str(result.staff_list),
+            result.outcome,
+            *(str(counts.get(key, "")) for key in _COUNTS),
+        )
+    out.print(table)
+
+
 def _print_rejections(app: App, rejections: list[tuple[int, str]]) -> None:
     people = {person_id for person_id, _ in rejections}
     with app.sessions() as session:
-        where = {
-            row.person_id: row
-            for row in session.execute(
-                select(Employment.person_id, Employment.personeelsnummer, Board.number)
-                .join(Board, Board.id == Employment.board_id)
-                .where(Employment.person_id.in_(people))
-            )
-        }
+        where = workplaces(session, people)
     table = Table("board", "personeelsnummer", "refused because", title="Refused by the authority")
     for person_id, code in rejections:
         row = where.get(person_id)
-        table.add_row(row.number if row else "?", (row.personeelsnummer or "") if row else "", code)
+        table.add_row(row.board if row else "?", (row.personeelsnummer or "") if row else "", code)
     out.print(table)
     out.print("Ask the board to check these persons' BSN and birth date.")
 

@@ -219,7 +219,7 @@ def print_report(report: UploadReport) -> None:
 def confirm(context: Context, staff_list_id: int) -> None:
     """Apply held staff list ID past the removal guard, then reconcile its board."""
     from vogscreen.pipeline.reconcile import confirm as release
-    from vogscreen.pipeline.reconcile import reconcile
+    from vogscreen.pipeline.reconcile import run as reconcile
     from vogscreen.runtime.leases import running
 
     board = release(context.app, staff_list_id)

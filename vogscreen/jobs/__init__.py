@@ -11,6 +11,9 @@ from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.leases import ALL_BOARDS, Run
 from vogscreen.runtime.schedule import JobSpec
 
+# Who the audit names for what the scheduled jobs do for all boards at once.
+WORKER = "worker"
+
 
 def dropfolder(app: App, run: Run) -> None:
     from vogscreen.pipeline.dropfolder import process_board
@@ -21,23 +24,21 @@ def dropfolder(app: App, run: Run) -> None:
 
 def reconcile(app: App, run: Run) -> None:
     """Per board: apply its pending list. Then, for all boards: lapse, heal and drain."""
-    from vogscreen.pipeline.apply import end_lapsed_employments, heal
-    from vogscreen.pipeline.authority_sync import drain
-    from vogscreen.pipeline.reconcile import apply_pending
-    from vogscreen.store.database import transaction
+    from vogscreen.pipeline import reconcile as reconciliation
 
     if run.board != ALL_BOARDS:
-        summary = apply_pending(app, board=run.board, finish=False)
-        run.counts.update({r.outcome: 1 for r in summary.boards})
+        summary = reconciliation.run(app, None, board=run.board, finish=False)
+        run.counts.update({r.outcome: 1 for r in summary.apply.boards})
         return
-    with transaction(app.sessions) as session:
-        lapsed, changes = end_lapsed_employments(
-            session, now=app.now(), today=app.today(), actor="worker"
-        )
-        changes.add(heal(session, now=app.now()))
     with app.authority() as authority:
-        drained = drain(app, authority)
-    run.counts.update({"lapsed": lapsed, **changes.as_dict(), **drained.as_dict()})
+        summary = reconciliation.run(app, authority, actor=WORKER, lists=False)
+    run.counts.update(
+        {
+            "lapsed": summary.apply.lapsed,
+            **summary.apply.subscriptions.as_dict(),
+            **summary.drain.as_dict(),
+        }
+    )
 
 
 def drain(app: App, run: Run) -> None:

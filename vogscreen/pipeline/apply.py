@@ -1,52 +1,43 @@
 """Applying staff lists: the board's newest accepted list becomes its current employments.
 
-For each board with a pending list: plan (pure :func:`vogscreen.domain.plan.diff_board`), guard
-(:func:`vogscreen.domain.plan.removal_guard`), then write the employments and the authority
-outbox rows they cause in one transaction. Once a board has an applied list, only the
-people whose rows changed since (:func:`vogscreen.store.staff_lists.changed_people`) and those whose
-datum_uit_dienst has passed are compared: everyone else's employment *is* that list.
-Writes are set-based (executemany, INSERT ... SELECT), never one ORM round trip per row.
+For each board with a pending list, in the caller's transaction: load and plan
+(:func:`_plan`: the pure :func:`vogscreen.domain.plan.diff_board`), guard
+(:func:`vogscreen.domain.plan.removal_guard`), then hold the list (:func:`_hold`) or write
+the employments and the authority outbox rows they cause (:func:`_apply`). Once a board
+has an applied list, only the people whose rows changed since
+(:func:`vogscreen.store.staff_lists.changed_people`) and those whose datum_uit_dienst has
+passed are compared: everyone else's employment *is* that list. The writes are the store's
+set-based statements (:mod:`vogscreen.store.employments`), never one round trip per row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Insert
 
 from vogscreen.domain.plan import (
     BoardDiff,
     Current,
     Desired,
+    Preview,
     diff_board,
     preview_counts,
     removal_guard,
 )
-from vogscreen.domain.statuses import HoldReason
-from vogscreen.domain.terms import TERM_COLUMNS, Terms
-from vogscreen.pipeline.followup import OPEN, close_by_staff_list, close_for_ended_employments
-from vogscreen.store import audit
+from vogscreen.domain.statuses import HoldReason, StaffListStatus
+from vogscreen.domain.terms import terms_of
+from vogscreen.pipeline.followup import close_by_staff_list, close_for_ended_employments
+from vogscreen.store import audit, employments, list_status
 from vogscreen.store import staff_lists as snapshot
-from vogscreen.store.bulk import Lookup, Rows, dialect_of
-from vogscreen.store.employments import current_and_lapsed
-from vogscreen.store.models import (
-    Board,
-    Case,
-    Employment,
-    Hit,
-    Person,
-    StaffList,
-    StaffListRow,
-    table,
-)
+from vogscreen.store.list_status import BoardToApply, PendingList
 from vogscreen.store.subscriptions import SubscriptionChanges, drifted_people, sync_people
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +46,7 @@ log = structlog.get_logger(__name__)
 class BoardResult:
     board: str
     staff_list: int
-    outcome: str  # applied | held | superseded
+    outcome: StaffListStatus  # applied | held | superseded
     counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     changes: SubscriptionChanges = field(default_factory=SubscriptionChanges)
@@ -72,85 +63,55 @@ class ApplySummary:
 
     @property
     def held(self) -> list[BoardResult]:
-        return [result for result in self.boards if result.outcome == "held"]
+        return [result for result in self.boards if result.outcome == StaffListStatus.HELD]
 
 
-_NAMES = ("surname", "prefix", "initials", "first_names")
+@dataclass
+class _Plan:
+    """What applying a list changes, before anything is written."""
 
-
-def boards_with_pending_lists(session: Session, board_number: str | None) -> list[Board]:
-    query = (
-        select(Board)
-        .where(Board.id.in_(select(StaffList.board_id).where(StaffList.status == "pending")))
-        .order_by(Board.number)
-    )
-    if board_number is not None:
-        query = query.where(Board.number == board_number)
-    return list(session.scalars(query))
-
-
-_BOARD = bindparam("board", type_=Integer())
-_LIST = bindparam("list", type_=Integer())
-_PENDING = (
-    select(StaffList)
-    .where(StaffList.board_id == _BOARD, StaffList.status == "pending")
-    .order_by(StaffList.id)
-    .with_for_update()
-)
-_LAST_APPLIED = select(func.max(StaffList.id)).where(
-    StaffList.board_id == _BOARD, StaffList.status == "applied"
-)
-# Columns, not ORM entities: on a first load these are a board's whole list.
-_LIST_ROWS = Lookup(
-    select(
-        StaffListRow.person_id,
-        *(getattr(StaffListRow, name) for name in (*TERM_COLUMNS, *_NAMES)),
-        *(getattr(Person, name).label("p_" + name) for name in _NAMES),
-    )
-    .join(Person, Person.id == StaffListRow.person_id)
-    .where(snapshot.members(_LIST, _BOARD)),
-    StaffListRow.person_id,
-)
-_EMPLOYMENTS = Lookup(
-    select(
-        Employment.id,
-        Employment.person_id,
-        Employment.ended_at,
-        *(getattr(Employment, name) for name in TERM_COLUMNS),
-    ).where(Employment.board_id == _BOARD),
-    Employment.person_id,
-)
-_OPEN_CASE_PEOPLE = (
-    select(Hit.person_id)
-    .join(Case, Case.hit_id == Hit.id)
-    .where(Case.board_id == _BOARD, Case.status == OPEN)
-)
-_VOG_DATES = Lookup(
-    select(StaffListRow.person_id, StaffListRow.vog_date).where(snapshot.members(_LIST, _BOARD)),
-    StaffListRow.person_id,
-)
+    rows: list[Any]  # the list's rows compared (see store.employments.listed)
+    employments: list[Any]  # the board's employments compared, current and ended
+    diff: BoardDiff[int]
+    preview: Preview
+    everyone: bool  # the board's first list: everyone on it whose row has not ended starts
 
 
 def apply_board(
-    session: Session, board: Board, *, now: dt.datetime, today: dt.date, actor: str
+    session: Session, board: BoardToApply, *, now: dt.datetime, today: dt.date, actor: str
 ) -> BoardResult | None:
     """Apply the board's newest pending list, or hold it. None when nothing is pending."""
-    pending = list(session.scalars(_PENDING, {"board": board.id}))
+    pending = list_status.pending_lists(session, board.id)
     if not pending:
         return None
     latest = pending[-1]
-    last_applied = session.scalar(_LAST_APPLIED, {"board": board.id})
+    last_applied = list_status.last_applied(session, board.id)
     # A list older than the last applied one is never applied over it.
     if last_applied is not None and latest.id < last_applied:
         _supersede(session, board, pending, last_applied, now, actor)
         return BoardResult(
             board.number,
             latest.id,
-            "superseded",
+            StaffListStatus.SUPERSEDED,
             superseded=[staff_list.id for staff_list in pending],
             superseded_by=last_applied,
         )
+    plan = _plan(session, board.id, latest.id, last_applied, today)
+    if latest.confirmed_at is None:
+        reason = removal_guard(
+            plan.preview.ending,
+            plan.preview.current,
+            board.removal_threshold_percent,
+            board.removal_threshold_count,
+        )
+        if reason is not None:
+            return _hold(session, board, latest, plan, reason, now, actor)
+    return _apply(session, board, pending, plan, now=now, today=today, actor=actor)
 
+
+def _plan(
+    session: Session, board_id: int, staff_list_id: int, last_applied: int | None, today: dt.date
+) -> _Plan:
     if last_applied is None:
         # The board's first list: everything is new.
         people: list[int] | None = None
@@ -158,107 +119,73 @@ def apply_board(
     else:
         # The employments are the last applied list, so only the people whose rows changed
         # since (and those whose datum_uit_dienst has passed) can need a change.
-        current_total, lapsed = current_and_lapsed(session, board.id, today)
+        current_total, lapsed = employments.current_and_lapsed(session, board_id, today)
         people = sorted(
-            snapshot.changed_people(session, board.id, last_applied, latest.id) | lapsed
+            snapshot.changed_people(session, board_id, last_applied, staff_list_id) | lapsed
         )
-    parameters = {"board": board.id, "list": latest.id}
-    rows = _LIST_ROWS.rows(session, parameters, people)
-    employments = _EMPLOYMENTS.rows(session, parameters, people)
+    rows = employments.listed(session, board_id, staff_list_id, people)
+    known = employments.board_employments(session, board_id, people)
     current = [
-        Current(employment_id=e.id, person=e.person_id, terms=Terms(*e[3:]))
-        for e in employments
+        Current(employment_id=e.id, person=e.person_id, terms=terms_of(e))
+        for e in known
         if e.ended_at is None
     ]
     diff = diff_board(
-        (Desired(person=r.person_id, terms=Terms(*r[1:7])) for r in rows),
-        current,
-        today,
+        (Desired(person=r.person_id, terms=terms_of(r)) for r in rows), current, today
     )
     preview = preview_counts(diff, len(current) if current_total is None else current_total)
-    counts = preview.counts
-    if latest.confirmed_at is None:
-        reason = removal_guard(
-            preview.ending,
-            preview.current,
-            board.removal_threshold_percent,
-            board.removal_threshold_count,
-        )
-        if reason is not None:
-            latest.status = "held"
-            latest.report = {**latest.report, "reason": reason, "hold": HoldReason.REMOVALS}
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="staff_list.held",
-                entity="staff_list",
-                entity_id=latest.id,
-                board_id=board.id,
-                **counts,
-            )
-            # The older pending lists stay pending: they are not overtaken by a list that
-            # may yet be rejected (the caller applies the newest of them next).
-            return BoardResult(board.number, latest.id, "held", counts, reason)
+    return _Plan(rows, known, diff, preview, everyone=people is None and not known)
 
-    ended_rows = {e.person_id: e.id for e in employments if e.ended_at is not None}
-    closed = end_employments(
-        session, {employment.employment_id: latest.id for employment in diff.end}, now
+
+def _hold(
+    session: Session,
+    board: BoardToApply,
+    latest: PendingList,
+    plan: _Plan,
+    reason: str,
+    now: dt.datetime,
+    actor: str,
+) -> BoardResult:
+    """Hold the list for an operator: it would end too many employments."""
+    counts = plan.preview.counts
+    list_status.hold(
+        session, latest.id, {**latest.report, "reason": reason, "hold": HoldReason.REMOVALS}
     )
-    if diff.update:
-        session.execute(
-            update(table(Employment))
-            .where(table(Employment).c.id == bindparam("eid"))
-            .values(
-                last_staff_list_id=latest.id,
-                **{name: bindparam("v_" + name) for name in TERM_COLUMNS},
-            ),
-            [
-                {"eid": employment.employment_id, **_term_params(row.terms)}
-                for employment, row in diff.update
-            ],
-        )
-    restart = [row for row in diff.start if row.person in ended_rows]
-    if restart:
-        session.execute(
-            update(table(Employment))
-            .where(table(Employment).c.id == bindparam("eid"))
-            .values(
-                ended_at=None,
-                started_at=now,
-                first_staff_list_id=latest.id,
-                last_staff_list_id=latest.id,
-                **{name: bindparam("v_" + name) for name in TERM_COLUMNS},
-            ),
-            [{"eid": ended_rows[row.person], **_term_params(row.terms)} for row in restart],
-        )
-    fresh = [(row.person,) for row in diff.start if row.person not in ended_rows]
-    if fresh:
-        # Copied from the list's rows by the database. On a board's first list everyone
-        # whose row has not ended starts: no need to send who (a first load is all boards).
-        dialect, everyone = dialect_of(session), people is None and not employments
-        session.execute(
-            _start_employments(dialect, everyone),
-            {
-                "board": board.id,
-                "list": latest.id,
-                "now": now,
-                "today": today,
-                **({} if everyone else _STARTING.bind(dialect, fresh)),
-            },
-        )
-    _update_names(session, rows)
-    _decide(latest, "applied", now, actor)
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="staff_list.held",
+        entity="staff_list",
+        entity_id=latest.id,
+        board_id=board.id,
+        **counts,
+    )
+    # The older pending lists stay pending: they are not overtaken by a list that may yet
+    # be rejected (the caller applies the newest of them next).
+    return BoardResult(board.number, latest.id, StaffListStatus.HELD, counts, reason)
+
+
+def _apply(
+    session: Session,
+    board: BoardToApply,
+    pending: Sequence[PendingList],
+    plan: _Plan,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    actor: str,
+) -> BoardResult:
+    latest, older = pending[-1], [staff_list.id for staff_list in pending[:-1]]
+    closed = _write_employments(session, board.id, latest.id, plan, now, today)
+    employments.update_names(session, plan.rows)
+    list_status.decide(session, [latest.id], StaffListStatus.APPLIED, now, actor)
     # Older pending lists are overtaken by the newest, visibly.
     _supersede(session, board, pending[:-1], latest.id, now, actor)
-    listed = _listed_with_open_cases(session, board.id, latest.id, diff)
-    if listed is not None:
-        closed += close_by_staff_list(
-            session, board_id=board.id, staff_list_id=latest.id, listed=listed, now=now
-        )
-    started = [row.person for row in diff.start]
+    closed += _settle_cases(session, board.id, latest.id, plan.diff, now)
+    started = [row.person for row in plan.diff.start]
     changes = sync_people(
-        session, started + [employment.person for employment in diff.end], now, employed=started
+        session, started + [e.person for e in plan.diff.end], now, employed=started
     )
     audit.record(
         session,
@@ -268,20 +195,56 @@ def apply_board(
         entity="staff_list",
         entity_id=latest.id,
         board_id=board.id,
-        **counts,
+        **plan.preview.counts,
         **changes.as_dict(),
         cases_closed=closed,
-        superseded=[staff_list.id for staff_list in pending[:-1]],
+        superseded=older,
     )
     return BoardResult(
         board.number,
         latest.id,
-        "applied",
-        counts,
+        StaffListStatus.APPLIED,
+        plan.preview.counts,
         changes=changes,
-        superseded=[staff_list.id for staff_list in pending[:-1]],
+        superseded=older,
         superseded_by=latest.id,
     )
+
+
+def _write_employments(
+    session: Session,
+    board_id: int,
+    staff_list_id: int,
+    plan: _Plan,
+    now: dt.datetime,
+    today: dt.date,
+) -> int:
+    """End, change, restart and start the board's employments; returns the cases closed."""
+    diff = plan.diff
+    ended_rows = {e.person_id: e.id for e in plan.employments if e.ended_at is not None}
+    closed = end_employments(session, {e.employment_id: staff_list_id for e in diff.end}, now)
+    employments.update_terms(
+        session, staff_list_id, [(e.employment_id, row.terms) for e, row in diff.update]
+    )
+    employments.restart_employments(
+        session,
+        staff_list_id,
+        now,
+        [(ended_rows[row.person], row.terms) for row in diff.start if row.person in ended_rows],
+    )
+    fresh = [row.person for row in diff.start if row.person not in ended_rows]
+    if fresh:
+        # On a board's first list everyone whose row has not ended starts: no need to send
+        # who (a first load is all boards).
+        employments.start_employments(
+            session,
+            board_id,
+            staff_list_id,
+            now=now,
+            today=today,
+            people=None if plan.everyone else fresh,
+        )
+    return closed
 
 
 def log_result(result: BoardResult) -> None:
@@ -293,55 +256,49 @@ def log_result(result: BoardResult) -> None:
             staff_list=staff_list,
             by=result.superseded_by,
         )
-    if result.outcome == "held":
+    if result.outcome == StaffListStatus.HELD:
         log.warning(
             "staff_list.held", board=result.board, staff_list=result.staff_list, **result.counts
         )
-    elif result.outcome == "applied":
+    elif result.outcome == StaffListStatus.APPLIED:
         log.info(
             "staff_list.applied", board=result.board, staff_list=result.staff_list, **result.counts
         )
 
 
-def _listed_with_open_cases(
-    session: Session, board_id: int, staff_list_id: int, diff: BoardDiff[int]
-) -> dict[int, dt.date | None] | None:
-    """The list's VOG date of each person with an open case at the board who stays.
-
-    None when the board has no open case (there is nothing for the list to settle).
-    """
-    people = sorted(
-        {
-            person
-            for person in session.scalars(_OPEN_CASE_PEOPLE, {"board": board_id})
-            if person is not None
-        }
-    )
+def _settle_cases(
+    session: Session, board_id: int, staff_list_id: int, diff: BoardDiff[int], now: dt.datetime
+) -> int:
+    """Close the board's open cases the applied list settles; returns how many."""
+    # The list's VOG date of each person with an open case at the board who stays.
+    people = employments.people_with_open_cases(session, board_id)
     if not people:
-        return None
-    listed: dict[int, dt.date | None] = dict(
-        _VOG_DATES.rows(session, {"board": board_id, "list": staff_list_id}, people)
-    )
+        return 0  # the board has no open case: there is nothing for the list to settle
+    listed = employments.vog_dates(session, board_id, staff_list_id, people)
     for employment in diff.end:
         listed.pop(employment.person, None)
-    return listed
-
-
-def _term_params(terms: Terms) -> dict[str, Any]:
-    return {"v_" + name: getattr(terms, name) for name in TERM_COLUMNS}
+    return close_by_staff_list(
+        session, board_id=board_id, staff_list_id=staff_list_id, listed=listed, now=now
+    )
 
 
 def _supersede(
     session: Session,
-    board: Board,
-    staff_lists: Sequence[StaffList],
+    board: BoardToApply,
+    staff_lists: Sequence[PendingList],
     by: int,
     now: dt.datetime,
     actor: str,
 ) -> None:
     """Mark lists that were never applied as overtaken by list ``by``, in the audit too."""
+    list_status.decide(
+        session,
+        [staff_list.id for staff_list in staff_lists],
+        StaffListStatus.SUPERSEDED,
+        now,
+        actor,
+    )
     for staff_list in staff_lists:
-        _decide(staff_list, "superseded", now, actor)
         audit.record(
             session,
             at=now,
@@ -355,84 +312,13 @@ def _supersede(
         )
 
 
-def _decide(staff_list: StaffList, status: str, now: dt.datetime, actor: str) -> None:
-    staff_list.status = status
-    staff_list.decided_at = now
-    staff_list.decided_by = actor
-
-
-_NAME_COLUMNS = slice(1 + len(TERM_COLUMNS), 1 + len(TERM_COLUMNS) + len(_NAMES))
-_PERSON_NAME_COLUMNS = slice(_NAME_COLUMNS.stop, _NAME_COLUMNS.stop + len(_NAMES))
-
-
-def _update_names(session: Session, rows: Sequence[Any]) -> None:
-    """Keep each person's name as the newest applied list spells it."""
-    changed = [
-        {"pid": r.person_id, **{"v_" + n: v for n, v in zip(_NAMES, r[_NAME_COLUMNS], strict=True)}}
-        for r in rows
-        if r[_NAME_COLUMNS] != r[_PERSON_NAME_COLUMNS]
-    ]
-    if changed:
-        session.execute(
-            update(table(Person))
-            .where(table(Person).c.id == bindparam("pid"))
-            .values({n: bindparam("v_" + n) for n in _NAMES}),
-            changed,
-        )
-
-
-_STARTING = Rows("starting", person_id=Integer())
-
-
-@functools.cache
-def _start_employments(dialect: str, everyone: bool) -> Insert:
-    """Employments for the ``starting`` people (or ``everyone`` on the list whose row has
-    not ended), with their terms from the list's rows."""
-    rows, employments = table(StaffListRow), table(Employment)
-    starting = _STARTING.table(dialect)
-    list_id = bindparam("list", type_=Integer())
-    board_id = bindparam("board", type_=Integer())
-    terms = [rows.c[name] for name in TERM_COLUMNS]
-    source = select(
-        board_id.label("board_id"),
-        rows.c.person_id,
-        *terms,
-        list_id.label("first_staff_list_id"),
-        list_id.label("last_staff_list_id"),
-        bindparam("now", type_=employments.c.started_at.type).label("started_at"),
-    ).where(snapshot.members(list_id, board_id))
-    if everyone:
-        today = bindparam("today", type_=rows.c.end_date.type)
-        source = source.where(or_(rows.c.end_date.is_(None), rows.c.end_date >= today))
-    else:
-        # IN, not a join: the database then looks the people up once, in a hash table
-        # or an index of its own, rather than scanning the batch for every row.
-        source = source.where(rows.c.person_id.in_(select(starting.c.person_id)))
-    return insert(employments).from_select(
-        [
-            "board_id",
-            "person_id",
-            *TERM_COLUMNS,
-            "first_staff_list_id",
-            "last_staff_list_id",
-            "started_at",
-        ],
-        source,
-    )
-
-
 def end_employments(session: Session, ended: dict[int, int], now: dt.datetime) -> int:
     """End employments, each by a staff list (employment id → list id), and close their
     open cases: the one way an employment ends, whether a list dropped the person or the
     datum_uit_dienst a list gave has passed. Returns the number of cases closed."""
     if not ended:
         return 0
-    session.execute(
-        update(table(Employment))
-        .where(table(Employment).c.id == bindparam("eid"))
-        .values(ended_at=now),
-        [{"eid": employment_id} for employment_id in ended],
-    )
+    employments.end_employments(session, list(ended), now)
     return close_for_ended_employments(session, ended, now)
 
 
@@ -440,11 +326,7 @@ def end_lapsed_employments(
     session: Session, *, now: dt.datetime, today: dt.date, actor: str
 ) -> tuple[int, SubscriptionChanges]:
     """End employments whose datum_uit_dienst has passed since their list was applied."""
-    lapsed = session.execute(
-        select(Employment.id, Employment.person_id, Employment.last_staff_list_id).where(
-            Employment.ended_at.is_(None), Employment.end_date < today
-        )
-    ).all()
+    lapsed = employments.lapsed_employments(session, today)
     if not lapsed:
         return 0, SubscriptionChanges()
     # The list that set the end date is the one that last changed the employment.

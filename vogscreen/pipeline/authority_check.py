@@ -12,18 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import select
 
 from vogscreen.domain.retry import RetryPolicy, default_retry_policy
-from vogscreen.domain.statuses import SubscriptionStatus
 from vogscreen.pipeline.authority_sync import drain
 from vogscreen.ports.authority import ScreeningAuthority, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
 from vogscreen.store.bulk import chunks
 from vogscreen.store.database import transaction
-from vogscreen.store.models import Subscription
-from vogscreen.store.subscriptions import sync_people
+from vogscreen.store.subscriptions import active_references, mark_ended, sync_people
 
 log = structlog.get_logger(__name__)
 
@@ -68,14 +65,7 @@ def validate(
 ) -> ValidationReport:
     theirs = authority_refs(authority, retry)
     with app.sessions() as session:
-        ours = dict(
-            session.execute(
-                select(Subscription.authority_ref, Subscription.person_id).where(
-                    Subscription.status == SubscriptionStatus.ACTIVE,
-                    Subscription.authority_ref.is_not(None),
-                )
-            ).all()
-        )
+        ours = active_references(session)
     missing = [person for ref, person in ours.items() if ref not in theirs]
     unknown = sorted(theirs - set(ours))
     report = ValidationReport(len(theirs), len(ours), len(missing), len(unknown))
@@ -84,12 +74,7 @@ def validate(
         with transaction(app.sessions) as session:
             # Mark the lost subscriptions ended; the planner then subscribes these people
             # again with a fresh generation, through the outbox.
-            for people in chunks(missing):
-                for subscription in session.scalars(
-                    select(Subscription).where(Subscription.person_id.in_(people))
-                ):
-                    subscription.status = SubscriptionStatus.ENDED
-            session.flush()
+            mark_ended(session, missing)
             report.resubscribed = sync_people(session, missing, now).subscribe
             audit.record(
                 session,

@@ -2,26 +2,38 @@
 
 After a reconcile (and with the authority reachable), everyone with at least one current
 employment anywhere has exactly one active subscription, and everyone with none has none.
+
+:func:`run` is the one orchestration: the CLI, ``staff confirm`` and the scheduled job call
+it. Its stages, in order, each optional:
+
+1. the lists: each board's newest pending list applied (or held), one transaction per
+   board (:func:`apply_lists`);
+2. the wrap-up: employments whose datum_uit_dienst has passed are ended and any drift
+   between employments and subscriptions is healed, in one transaction (:func:`wrap_up`);
+3. after a large apply, the planner's statistics are refreshed (PostgreSQL);
+4. the outbox is drained (:func:`vogscreen.pipeline.authority_sync.drain`).
+
+The scheduled job runs stage 1 per board, in that board's run, and stages 2-4 once, in
+the run for all boards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import NotFound, StateConflict
 from vogscreen.domain.retry import RetryPolicy, default_retry_policy
+from vogscreen.domain.statuses import StaffListStatus
 from vogscreen.pipeline.apply import (
     ApplySummary,
     BoardResult,
     apply_board,
-    boards_with_pending_lists,
     end_lapsed_employments,
     heal,
     log_result,
@@ -30,11 +42,15 @@ from vogscreen.pipeline.authority_sync import DrainSummary, drain
 from vogscreen.pipeline.boards import check_board_number, get_board
 from vogscreen.ports.authority import ScreeningAuthority
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store import audit
+from vogscreen.store import audit, list_status, statistics
 from vogscreen.store.database import transaction
-from vogscreen.store.models import Board, StaffList
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = structlog.get_logger(__name__)
+
+Guard = Callable[[str], AbstractContextManager[object]]
 
 
 def _unguarded(_board: str) -> AbstractContextManager[object]:
@@ -72,72 +88,134 @@ class ReconcileSummary:
         }
 
 
+def run(
+    app: App,
+    authority: ScreeningAuthority | None,
+    *,
+    actor: str | None = None,
+    board: str | None = None,
+    lists: bool = True,
+    finish: bool = True,
+    dry_run: bool = False,
+    retry: RetryPolicy = default_retry_policy,
+    progress: Callable[[int], None] | None = None,
+    guard: Guard | None = None,
+) -> ReconcileSummary:
+    """Reconcile: apply the pending lists (of ``board`` only, when given), end the lapsed
+    employments and heal drift, then drain the outbox to ``authority`` (None: leave it
+    queued). A dry run does all but the drain and rolls it back.
+
+    ``actor`` is who the audit names (the settings' actor by default); ``lists=False``
+    skips the lists, ``finish=False`` the lapsed employments and the healing; ``guard``
+    wraps each board's apply, e.g. in that board's lease.
+    """
+    summary = ReconcileSummary(dry_run=dry_run)
+    summary.apply = apply_pending(
+        app, actor=actor, board=board, lists=lists, finish=finish, dry_run=dry_run, guard=guard
+    )
+    if dry_run:
+        log.info("reconcile.planned", **summary.apply.subscriptions.as_dict())
+        return summary
+    queued = summary.apply.subscriptions.subscribe + summary.apply.subscriptions.unsubscribe
+    if queued >= _ANALYZE_AFTER:
+        refresh_statistics(app)
+    if authority is not None:
+        summary.drain = drain(app, authority, retry=retry, progress=progress)
+    log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
+    return summary
+
+
 def apply_pending(
     app: App,
     *,
+    actor: str | None = None,
     board: str | None = None,
-    dry_run: bool = False,
+    lists: bool = True,
     finish: bool = True,
-    guard: Callable[[str], AbstractContextManager[object]] | None = None,
+    dry_run: bool = False,
+    guard: Guard | None = None,
 ) -> ApplySummary:
-    """Apply every board's newest pending list (one transaction per board), end lapsed
-    employments and heal any drift. A dry run does all of it and rolls it back.
-
-    ``guard`` wraps each board's apply, e.g. in that board's lease; ``finish=False`` leaves
-    the lapsed employments and the healing to a later call."""
+    """Stages 1 and 2 of :func:`run`: the lists, then the wrap-up. A dry run does both in
+    one transaction and rolls it back; otherwise each board commits on its own, and the
+    wrap-up after them."""
     summary = ApplySummary()
-    now, today, actor = app.now(), app.today(), app.settings.actor
-    number = check_board_number(board) if board is not None else None
-    if number is not None:
-        with app.sessions() as session:
-            get_board(session, number)  # an unknown board is an error, not "nothing to do"
-
-    def apply_one(session: Session, board_id: int) -> list[BoardResult]:
-        board_row = session.get(Board, board_id)
-        assert board_row is not None
-        results = []
-        # A held list leaves the older pending lists pending: the newest of them is next.
-        while (
-            result := apply_board(session, board_row, now=now, today=today, actor=actor)
-        ) is not None:
-            results.append(result)
-            summary.boards.append(result)
-            summary.subscriptions.add(result.changes)
-            if result.outcome != "held":
-                break
-        return results
-
-    def wrap_up(session: Session) -> None:
-        if not finish:
-            return
-        summary.lapsed, lapsed_changes = end_lapsed_employments(
-            session, now=now, today=today, actor=actor
-        )
-        summary.subscriptions.add(lapsed_changes)
-        summary.subscriptions.add(heal(session, now=now))
-
-    with app.sessions() as session:
-        boards = [(b.id, b.number) for b in boards_with_pending_lists(session, number)]
+    now, today, actor = app.now(), app.today(), actor or app.settings.actor
+    boards = _boards_to_apply(app, board) if lists else []
     if dry_run:
         try:
             with transaction(app.sessions) as session:
                 for board_id, _ in boards:
-                    apply_one(session, board_id)
-                wrap_up(session)
+                    _apply_one(session, board_id, summary, now, today, actor)
+                if finish:
+                    wrap_up(session, summary, now, today, actor)
                 raise _DryRunRollback
         except _DryRunRollback:
             pass
         return summary
-    # Each board in its own transaction: one board's trouble never undoes another's.
+    apply_lists(app, boards, summary, now, today, actor, guard or _unguarded)
+    if finish:
+        with transaction(app.sessions) as session:
+            wrap_up(session, summary, now, today, actor)
+    return summary
+
+
+def _boards_to_apply(app: App, board: str | None) -> list[tuple[int, str]]:
+    """The boards with a pending list (id, number); an unknown board is an error."""
+    number = check_board_number(board) if board is not None else None
+    with app.sessions() as session:
+        if number is not None:
+            get_board(session, number)  # an unknown board is an error, not "nothing to do"
+        return [(b.id, b.number) for b in list_status.boards_with_pending_lists(session, number)]
+
+
+def apply_lists(
+    app: App,
+    boards: Sequence[tuple[int, str]],
+    summary: ApplySummary,
+    now: dt.datetime,
+    today: dt.date,
+    actor: str,
+    guard: Guard,
+) -> None:
+    """Each board's newest pending list, in its own transaction (inside ``guard``): one
+    board's trouble never undoes another's."""
     for board_id, board_number in boards:
-        with (guard or _unguarded)(board_number):
+        with guard(board_number):
             with transaction(app.sessions) as session:
-                results = apply_one(session, board_id)
+                results = _apply_one(session, board_id, summary, now, today, actor)
             for result in results:
                 log_result(result)
-    with transaction(app.sessions) as session:
-        wrap_up(session)
-    return summary
+
+
+def _apply_one(
+    session: Session,
+    board_id: int,
+    summary: ApplySummary,
+    now: dt.datetime,
+    today: dt.date,
+    actor: str,
+) -> list[BoardResult]:
+    board = list_status.board_to_apply(session, board_id)
+    results = []
+    # A held list leaves the older pending lists pending: the newest of them is next.
+    while (result := apply_board(session, board, now=now, today=today, actor=actor)) is not None:
+        results.append(result)
+        summary.boards.append(result)
+        summary.subscriptions.add(result.changes)
+        if result.outcome != StaffListStatus.HELD:
+            break
+    return results
+
+
+def wrap_up(
+    session: Session, summary: ApplySummary, now: dt.datetime, today: dt.date, actor: str
+) -> None:
+    """End the employments whose datum_uit_dienst has passed, and heal any drift."""
+    summary.lapsed, lapsed_changes = end_lapsed_employments(
+        session, now=now, today=today, actor=actor
+    )
+    summary.subscriptions.add(lapsed_changes)
+    summary.subscriptions.add(heal(session, now=now))
 
 
 # A PostgreSQL table filled moments ago has no statistics until autovacuum comes by; the
@@ -146,93 +224,48 @@ _ANALYZE_AFTER = 5_000
 
 
 def refresh_statistics(app: App) -> None:
-    if app.engine.dialect.name == "postgresql":
-        with app.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "ANALYZE authority_outbox, subscriptions, employments, staff_list_rows, persons"
-                )
-            )
+    statistics.refresh_statistics(app.engine)
 
 
-def reconcile(
-    app: App,
-    authority: ScreeningAuthority | None,
-    *,
-    board: str | None = None,
-    dry_run: bool = False,
-    retry: RetryPolicy = default_retry_policy,
-    progress: Callable[[int], None] | None = None,
-    guard: Callable[[str], AbstractContextManager[object]] | None = None,
-) -> ReconcileSummary:
-    summary = ReconcileSummary(dry_run=dry_run)
-    summary.apply = apply_pending(app, board=board, dry_run=dry_run, guard=guard)
-    queued = summary.apply.subscriptions.subscribe + summary.apply.subscriptions.unsubscribe
-    if not dry_run and queued >= _ANALYZE_AFTER:
-        refresh_statistics(app)
-    if not dry_run and authority is not None:
-        summary.drain = drain(app, authority, retry=retry, progress=progress)
-    if dry_run:
-        log.info("reconcile.planned", **summary.apply.subscriptions.as_dict())
-    else:
-        log.info("reconcile.done", **summary.as_dict()["authority"], lapsed=summary.apply.lapsed)
-    return summary
-
-
-def _held_list(session: Session, staff_list_id: int) -> StaffList:
-    staff_list = session.get(StaffList, staff_list_id, with_for_update=True)
-    if staff_list is None:
-        raise NotFound(f"there is no staff list {staff_list_id}")
-    if staff_list.status != "held":
-        raise StateConflict(
-            f"staff list {staff_list_id} is {staff_list.status}, not held; only a held list "
-            "can be confirmed or rejected"
-        )
-    return staff_list
-
-
-def _decide_held(app: App, staff_list_id: int, status: str) -> tuple[str, int | None]:
+def _decide_held(app: App, staff_list_id: int, status: StaffListStatus) -> tuple[str, int | None]:
     """Record an operator's decision on a held list; returns its board and a newer list.
 
     A list older than one already applied or pending is never applied over it: confirming
     it marks it superseded instead.
     """
+    now, actor = app.now(), app.settings.actor
     with transaction(app.sessions) as session:
-        staff_list = _held_list(session, staff_list_id)
-        newer = None
-        if status == "pending":
-            newer = session.scalar(
-                select(StaffList.id).where(
-                    StaffList.board_id == staff_list.board_id,
-                    StaffList.id > staff_list.id,
-                    StaffList.status.in_(("applied", "pending")),
-                )
+        held = list_status.locked_for_decision(session, staff_list_id)
+        if held is None:
+            raise NotFound(f"there is no staff list {staff_list_id}")
+        if held.status != StaffListStatus.HELD:
+            raise StateConflict(
+                f"staff list {staff_list_id} is {held.status}, not held; only a held list "
+                "can be confirmed or rejected"
             )
-        staff_list.status = "superseded" if newer is not None else status
-        staff_list.decided_at = app.now()
-        staff_list.decided_by = app.settings.actor
-        if staff_list.status == "pending":
-            staff_list.confirmed_at = app.now()
-        board = session.get(Board, staff_list.board_id)
-        assert board is not None
+        newer = None
+        if status == StaffListStatus.PENDING:
+            newer = list_status.newer_live_list(session, held.board_id, held.id)
+        decided = StaffListStatus.SUPERSEDED if newer is not None else status
+        confirmed = decided == StaffListStatus.PENDING
+        list_status.decide(session, [held.id], decided, now, actor, confirmed=confirmed)
+        board = list_status.board_number(session, held.board_id)
         audit.record(
             session,
-            at=app.now(),
-            actor=app.settings.actor,
-            action={"pending": "staff_list.confirmed"}.get(
-                staff_list.status, f"staff_list.{staff_list.status}"
-            ),
+            at=now,
+            actor=actor,
+            action="staff_list.confirmed" if confirmed else f"staff_list.{decided}",
             entity="staff_list",
-            entity_id=staff_list.id,
-            board_id=board.id,
-            **({"board": board.number, "by": newer} if newer is not None else {}),
+            entity_id=held.id,
+            board_id=held.board_id,
+            **({"board": board, "by": newer} if newer is not None else {}),
         )
-        return board.number, newer
+        return board, newer
 
 
 def confirm(app: App, staff_list_id: int) -> str:
     """Release a held list past the removal guard; the caller then reconciles its board."""
-    board, newer = _decide_held(app, staff_list_id, "pending")
+    board, newer = _decide_held(app, staff_list_id, StaffListStatus.PENDING)
     if newer is not None:
         raise StateConflict(
             f"board {board} has a newer staff list ({newer}); list {staff_list_id} cannot be "
@@ -243,4 +276,4 @@ def confirm(app: App, staff_list_id: int) -> str:
 
 def reject(app: App, staff_list_id: int) -> str:
     """Discard a held list; the board's current staff stays as it is."""
-    return _decide_held(app, staff_list_id, "discarded")[0]
+    return _decide_held(app, staff_list_id, StaffListStatus.DISCARDED)[0]

@@ -29,12 +29,12 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import Insert, Update
 
 from vogscreen.domain.plan import PersonState, SubscriptionAction, plan_subscriptions
-from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
+from vogscreen.domain.statuses import Operation, OutboxStatus, PlanAction, SubscriptionStatus
 from vogscreen.store.bulk import Rows, chunks, dialect_of, insert_ignore_from
 from vogscreen.store.models import AuthorityOperation, Employment, Subscription, table
 
 
-def new_idempotency_key(operation: str) -> str:
+def new_idempotency_key(operation: Operation) -> str:
     """A key drawn once, when the operation is queued, and replayed from its row ever after.
 
     Never built from row ids: SQLite hands the highest id out again once its row is
@@ -70,7 +70,7 @@ class SubscriptionChanges:
 
 
 _PEOPLE = Rows("people", person_id=Integer(), generation=Integer())
-_CANCELLED = Rows("cancelled", id=Integer())
+_CANCELLED = Rows("cancelling", id=Integer())
 _QUEUED = Rows("queued", person_id=Integer(), generation=Integer(), key=String())
 
 
@@ -89,8 +89,8 @@ _STATES = select(Subscription.person_id, Subscription.status, Subscription.gener
 # lost in a crash), so only one that never left may be cancelled.
 _UNSENT = select(AuthorityOperation.person_id, AuthorityOperation.id).where(
     AuthorityOperation.person_id.in_(_IDS),
-    AuthorityOperation.operation == "subscribe",
-    AuthorityOperation.status == "pending",
+    AuthorityOperation.operation == Operation.SUBSCRIBE,
+    AuthorityOperation.status == OutboxStatus.PENDING,
     AuthorityOperation.sent_at.is_(None),
 )
 
@@ -127,49 +127,67 @@ def load_states(
 def carry_out(
     session: Session, actions: Sequence[SubscriptionAction], now: dt.datetime
 ) -> SubscriptionChanges:
+    """Write what the planner decided: subscriptions and their outbox rows."""
     changes = SubscriptionChanges()
-    dialect = dialect_of(session)
     subscribe = [action for action in actions if action.kind == PlanAction.SUBSCRIBE]
     unsubscribe = [action for action in actions if action.kind == PlanAction.UNSUBSCRIBE]
     cancel = [action for action in actions if action.kind == PlanAction.CANCEL]
     close = [action for action in actions if action.kind == PlanAction.CLOSE]
     if cancel:
-        # Only a subscribe that has not left can be cancelled. One that a drain took since
-        # the states were read (another worker) may have been applied: end it instead.
-        cancelled = set(
-            session.scalars(
-                _cancel(dialect),
-                {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
-            )
-        )
-        unsubscribe += [
-            SubscriptionAction(PlanAction.UNSUBSCRIBE, a.person_id, a.generation)
-            for a in cancel
-            if a.outbox_id not in cancelled
-        ]
-        cancel = [a for a in cancel if a.outbox_id in cancelled]
+        cancel, too_late = _cancel_unsent(session, cancel, now)
+        unsubscribe += too_late
         changes.cancelled = len(cancel)
     if subscribe:
-        first_time = [a for a in subscribe if a.generation == 1]
-        again = [a for a in subscribe if a.generation > 1]
-        if first_time:
-            session.execute(
-                _subscribe_first_time(dialect),
-                {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
-            )
-        if again:
-            _set_subscriptions(session, again, SubscriptionStatus.PENDING, now, forget_ref=True)
+        _subscribe(session, subscribe, now)
         changes.subscribe = len(subscribe)
         changes.subscribed_people = [a.person_id for a in subscribe]
     if unsubscribe:
         _set_subscriptions(session, unsubscribe, SubscriptionStatus.ENDING, now)
         changes.unsubscribe = len(unsubscribe)
-    _queue(session, "subscribe", subscribe, now)
-    _queue(session, "unsubscribe", unsubscribe, now)
+    _queue(session, Operation.SUBSCRIBE, subscribe, now)
+    _queue(session, Operation.UNSUBSCRIBE, unsubscribe, now)
     if cancel or close:
         _set_subscriptions(session, [*cancel, *close], SubscriptionStatus.ENDED, now)
         changes.closed = len(close)
     return changes
+
+
+def _cancel_unsent(
+    session: Session, cancel: Sequence[SubscriptionAction], now: dt.datetime
+) -> tuple[list[SubscriptionAction], list[SubscriptionAction]]:
+    """Cancel subscribes that have not left: the actions cancelled, and unsubscribes for
+    those too late to cancel.
+
+    Only a subscribe that has not left can be cancelled. One that a drain took since the
+    states were read (another worker) may have been applied: it is ended instead.
+    """
+    dialect = dialect_of(session)
+    cancelled = set(
+        session.scalars(
+            _cancel(dialect),
+            {"now": now, **_CANCELLED.bind(dialect, [(a.outbox_id,) for a in cancel])},
+        )
+    )
+    too_late = [
+        SubscriptionAction(PlanAction.UNSUBSCRIBE, a.person_id, a.generation)
+        for a in cancel
+        if a.outbox_id not in cancelled
+    ]
+    return [a for a in cancel if a.outbox_id in cancelled], too_late
+
+
+def _subscribe(session: Session, subscribe: Sequence[SubscriptionAction], now: dt.datetime) -> None:
+    """Pending subscriptions: new rows for first-timers, the next cycle for the others."""
+    dialect = dialect_of(session)
+    first_time = [a for a in subscribe if a.generation == 1]
+    again = [a for a in subscribe if a.generation > 1]
+    if first_time:
+        session.execute(
+            _subscribe_first_time(dialect),
+            {"now": now, **_PEOPLE.bind(dialect, [(a.person_id, 1) for a in first_time])},
+        )
+    if again:
+        _set_subscriptions(session, again, SubscriptionStatus.PENDING, now, forget_ref=True)
 
 
 @functools.cache
@@ -198,7 +216,7 @@ def _cancel(dialect: str) -> Update:
     return (
         update(ops)
         .where(ops.c.id == cancelled.c.id, ops.c.sent_at.is_(None))
-        .values(status="cancelled", done_at=bindparam("now", type_=ops.c.done_at.type))
+        .values(status=OutboxStatus.CANCELLED, done_at=bindparam("now", type_=ops.c.done_at.type))
         .returning(ops.c.id)
     )
 
@@ -206,7 +224,7 @@ def _cancel(dialect: str) -> Update:
 def _set_subscriptions(
     session: Session,
     actions: Sequence[SubscriptionAction],
-    status: str,
+    status: SubscriptionStatus,
     now: dt.datetime,
     *,
     forget_ref: bool = False,
@@ -238,7 +256,10 @@ def _set_subscriptions_statement(dialect: str, forget_ref: bool) -> Update:
 
 
 def _queue(
-    session: Session, operation: str, actions: Sequence[SubscriptionAction], now: dt.datetime
+    session: Session,
+    operation: Operation,
+    actions: Sequence[SubscriptionAction],
+    now: dt.datetime,
 ) -> None:
     if not actions:
         return
@@ -261,7 +282,7 @@ def _queue_statement(dialect: str) -> Insert:
             bindparam("op", type_=ops.c.operation.type).label("operation"),
             queued.c.generation,
             queued.c.key.label("idempotency_key"),
-            literal("pending", ops.c.status.type).label("status"),
+            literal(OutboxStatus.PENDING, ops.c.status.type).label("status"),
             literal(0, Integer()).label("attempts"),
             bindparam("now", type_=ops.c.created_at.type).label("created_at"),
         ),
@@ -315,3 +336,27 @@ def drifted_people(session: Session) -> list[int]:
         )
     )
     return sorted(set(session.scalars(lacking)) | set(session.scalars(surplus)))
+
+
+def active_references(session: Session) -> dict[str, int]:
+    """The authority's reference of each active subscription, and whose it is."""
+    return {
+        ref: person_id
+        for ref, person_id in session.execute(
+            select(Subscription.authority_ref, Subscription.person_id).where(
+                Subscription.status == SubscriptionStatus.ACTIVE,
+                Subscription.authority_ref.is_not(None),
+            )
+        )
+        if ref is not None
+    }
+
+
+def mark_ended(session: Session, person_ids: Sequence[int]) -> None:
+    """Mark these people's subscriptions ended (lost at the authority): the planner then
+    subscribes them again, with a fresh generation."""
+    for people in chunks(person_ids):
+        subs = table(Subscription)
+        session.execute(
+            update(subs).where(subs.c.person_id.in_(people)).values(status=SubscriptionStatus.ENDED)
+        )
