@@ -31,7 +31,7 @@ from vogscreen.domain.plan import (
 from vogscreen.domain.statuses import HoldReason, StaffListStatus
 from vogscreen.domain.terms import terms_of
 from vogscreen.pipeline.followup import close_by_staff_list, close_for_ended_employments
-from vogscreen.store import audit, employments, list_status
+from vogscreen.store import audit, cases, employments, list_status
 from vogscreen.store import staff_lists as snapshot
 from vogscreen.store.list_status import BoardToApply, PendingList
 from vogscreen.store.subscriptions import SubscriptionChanges, drifted_people, sync_people
@@ -271,7 +271,7 @@ def _settle_cases(
 ) -> int:
     """Close the board's open cases the applied list settles; returns how many."""
     # The list's VOG date of each person with an open case at the board who stays.
-    people = employments.people_with_open_cases(session, board_id)
+    people = cases.people_with_open_cases(session, board_id)
     if not people:
         return 0  # the board has no open case: there is nothing for the list to settle
     listed = employments.vog_dates(session, board_id, staff_list_id, people)

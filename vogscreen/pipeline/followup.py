@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
-# For vogscreen.pipeline.apply, which reads the open cases of a board: CaseStatus.OPEN.
-OPEN = CaseStatus.OPEN
 
 
 def resolve(app: App, reference: str, outcome: str, who: str | None = None) -> Case:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Integer, Row, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from vogscreen.domain.statuses import CaseStatus, NotificationKind, NotificationStatus
@@ -231,3 +231,21 @@ def case_rows(
     if only_open:
         query = query.where(Case.status == CaseStatus.OPEN)
     return session.execute(query).all()
+
+
+_OPEN_CASE_PEOPLE = (
+    select(Hit.person_id)
+    .join(Case, Case.hit_id == Hit.id)
+    .where(Case.board_id == bindparam("board", type_=Integer()), Case.status == CaseStatus.OPEN)
+)
+
+
+def people_with_open_cases(session: Session, board_id: int) -> list[int]:
+    """The persons with an open case at the board, in id order."""
+    return sorted(
+        {
+            person
+            for person in session.scalars(_OPEN_CASE_PEOPLE, {"board": board_id})
+            if person is not None
+        }
+    )

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
 from vogscreen.domain.plan import Current
-from vogscreen.domain.statuses import CaseStatus
 from vogscreen.domain.terms import TERM_COLUMNS, Terms, terms_of
 from vogscreen.store.bulk import Lookup, Rows, dialect_of
-from vogscreen.store.models import Board, Case, Employment, Hit, Person, StaffListRow, table
+from vogscreen.store.models import Board, Employment, Person, StaffListRow, table
 from vogscreen.store.staff_lists import members
 
 _BOARD = bindparam("board", type_=Integer())
@@ -244,26 +243,10 @@ def lapsed_employments(session: Session, today: dt.date) -> Sequence[Row[int, in
 
 # -- what a list settles of the board's open cases --------------------------------------
 
-_OPEN_CASE_PEOPLE = (
-    select(Hit.person_id)
-    .join(Case, Case.hit_id == Hit.id)
-    .where(Case.board_id == _BOARD, Case.status == CaseStatus.OPEN)
-)
 _VOG_DATES = Lookup(
     select(StaffListRow.person_id, StaffListRow.vog_date).where(members(_LIST, _BOARD)),
     StaffListRow.person_id,
 )
-
-
-def people_with_open_cases(session: Session, board_id: int) -> list[int]:
-    """The persons with an open case at the board, in id order."""
-    return sorted(
-        {
-            person
-            for person in session.scalars(_OPEN_CASE_PEOPLE, {"board": board_id})
-            if person is not None
-        }
-    )
 
 
 def vog_dates(
