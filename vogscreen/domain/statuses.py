@@ -121,3 +121,10 @@ class RunOutcome(StrEnum):
     BUSY = "busy"  # the board's lease was held
     STOPPED = "stopped"  # SIGTERM or Ctrl+C
     ABANDONED = "abandoned"  # its process died; recorded when another run took over
+
+
+class FiledAs(StrEnum):
+    """The drop folder's folders a handed-in file is moved into, beside its report."""
+
+    DONE = "done"  # accepted, unchanged or held
+    REJECTED = "rejected"  # rejected, or refused unread

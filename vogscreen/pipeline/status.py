@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from vogscreen.domain.statuses import LIVE_LIST_STATUSES as LIVE_STATUSES
 from vogscreen.domain.statuses import SubscriptionStatus
-from vogscreen.pipeline.intake import LIVE_STATUSES
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import (
     AuthorityOperation,
