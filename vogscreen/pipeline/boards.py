@@ -133,18 +133,7 @@ def update_board(
     with transaction(app.sessions) as session:
         board = get_board(session, number)
         changed: dict[str, object] = {}
-        current = list(board.recipients)
-        if recipients is not None:
-            current = normalise_recipients(recipients)
-        for address in normalise_recipients(add_recipients):
-            if address not in current:
-                current.append(address)
-        for address in normalise_recipients(remove_recipients):
-            if address not in current:
-                raise InvalidInput(f"{address} is not a recipient of board {board.number}")
-            current.remove(address)
-        if not current:
-            raise InvalidInput("a board must keep at least one HR recipient")
+        current = _recipients(board, recipients, add_recipients, remove_recipients)
         if current != board.recipients:
             board.recipients = current
             changed["recipients"] = len(current)
@@ -173,3 +162,25 @@ def update_board(
                 **changed,
             )
         return _view(board)
+
+
+def _recipients(
+    board: Board,
+    recipients: Sequence[str] | None,
+    add_recipients: Sequence[str],
+    remove_recipients: Sequence[str],
+) -> list[str]:
+    """The board's recipients after a change: replaced, then some added, some removed."""
+    current = list(board.recipients)
+    if recipients is not None:
+        current = normalise_recipients(recipients)
+    for address in normalise_recipients(add_recipients):
+        if address not in current:
+            current.append(address)
+    for address in normalise_recipients(remove_recipients):
+        if address not in current:
+            raise InvalidInput(f"{address} is not a recipient of board {board.number}")
+        current.remove(address)
+    if not current:
+        raise InvalidInput("a board must keep at least one HR recipient")
+    return current

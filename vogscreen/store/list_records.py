@@ -60,7 +60,12 @@ _HEADS = select(
 
 def heads(session: Session, board_id: int) -> Heads:
     rows = session.execute(_HEADS, {"board": board_id})
-    return Heads({row.status: ListHead(*row) for row in rows})
+    return Heads(
+        {
+            row.status: ListHead(row.id, row.status, row.sha256, row.row_count, row.counts)
+            for row in rows
+        }
+    )
 
 
 _PENDING_LISTS = (
@@ -111,7 +116,7 @@ class TakenList(NamedTuple):
 def newest_taken(session: Session, board_id: int, since: int = 0) -> TakenList | None:
     """The board's newest pending or applied list after list ``since``, if any."""
     row = session.execute(_TAKEN_SINCE, {"board": board_id, "since": since}).first()
-    return None if row is None else TakenList(*row)
+    return None if row is None else TakenList(row.id, row.report, row.received_at)
 
 
 def newest_live(session: Session, board_id: int) -> StaffList | None:
