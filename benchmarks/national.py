@@ -62,8 +62,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from vogscreen.adapters.mock import create as create_mock
+from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline.boards import add_board
-from vogscreen.pipeline.intake import ACCEPTED, UNCHANGED, upload
+from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.reconcile import ReconcileSummary, apply_pending
 from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App, bootstrap
@@ -374,7 +375,9 @@ def first_load_writes(source: App, url: str) -> tuple[float, dict[str, int]]:
     return seconds, {name: count for name, count in written.items() if count}
 
 
-def intake(app: App, files: list[tuple[str, Path]], expect: str = ACCEPTED) -> dict[str, int]:
+def intake(
+    app: App, files: list[tuple[str, Path]], expect: str = UploadOutcome.ACCEPTED
+) -> dict[str, int]:
     statuses: dict[str, int] = {}
     for number, path in files:
         report = upload(app, number, path, received_by="benchmark")
@@ -579,7 +582,7 @@ def measure_pipeline(
     err.print(f"  the first load's {sum(written.values()):,} rows alone: {writes_s:.2f} s")
 
     def noop() -> None:
-        intake(app, day0, expect=UNCHANGED)
+        intake(app, day0, expect=UploadOutcome.UNCHANGED)
         reconcile_all(app)
 
     with profiler.around("noop"), sql.around(app.engine, "noop"):

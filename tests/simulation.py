@@ -54,13 +54,14 @@ from sqlalchemy import Engine, event, func, select
 from vogscreen.adapters.mock import MockAuthority, derive_key
 from vogscreen.domain.errors import AuthorityUnavailable, DeliveryError, StateConflict
 from vogscreen.domain.retry import retry_policy
+from vogscreen.domain.statuses import HoldReason, StaffListStatus, UploadOutcome
 from vogscreen.mail.compose import OutgoingMessage
 from vogscreen.pipeline.authority_check import validate
 from vogscreen.pipeline.authority_sync import drain
 from vogscreen.pipeline.boards import add_board, update_board
 from vogscreen.pipeline.followup import remind
 from vogscreen.pipeline.hits import poll
-from vogscreen.pipeline.intake import ACCEPTED, HELD, HOLD_OLDER_FILE, UNCHANGED, upload
+from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.notify import notify
 from vogscreen.pipeline.reconcile import confirm
 from vogscreen.pipeline.reconcile import run as reconcile
@@ -640,13 +641,13 @@ class Simulation:
         if report is None:
             self.unsent[board] = rows  # HR (or the drop folder) hands it in again
             return
-        if report.status == HELD and report.hold == HOLD_OLDER_FILE:
+        if report.status == UploadOutcome.HELD and report.hold == HoldReason.OLDER_FILE:
             # A correction can bring back an earlier list byte for byte, which is held as
             # an older file; the operator checks with the board and confirms it.
             self.lists[board] = rows
             self.confirm_held()
             return
-        if report.status not in (ACCEPTED, UNCHANGED):
+        if report.status not in (UploadOutcome.ACCEPTED, UploadOutcome.UNCHANGED):
             raise InvariantBroken(
                 JOB, f"a valid list for board {board} was {report.status}: {report.as_dict()}"
             )
@@ -654,7 +655,11 @@ class Simulation:
 
     def confirm_held(self) -> None:
         with self.app.sessions() as session:
-            held = list(session.scalars(select(StaffList.id).where(StaffList.status == HELD)))
+            held = list(
+                session.scalars(
+                    select(StaffList.id).where(StaffList.status == StaffListStatus.HELD)
+                )
+            )
         for staff_list in held:
             self._job(f"confirm {staff_list}", functools.partial(self._confirm, staff_list))
 

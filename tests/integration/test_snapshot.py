@@ -200,14 +200,14 @@ def test_a_list_stored_meanwhile_makes_the_other_upload_refuse_rather_than_fork_
 ) -> None:
     staff = fake_employees(10)
     hand_in(app, board, staff, tmp_path)
-    real_store = service._store
+    real_store = service._write
 
     def another_upload_first(*args: object, **kwargs: object) -> int:
-        monkeypatch.setattr(service, "_store", real_store)
+        monkeypatch.setattr(service, "_write", real_store)
         hand_in(app, board, staff[:9], tmp_path)  # checked and stored in between
         return real_store(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "_store", another_upload_first)
+    monkeypatch.setattr(service, "_write", another_upload_first)
     with pytest.raises(StateConflict, match="hand this file in again"):
         hand_in(app, board, staff[1:], tmp_path)
     # The list stored in between is the board's newest, whole and alone.

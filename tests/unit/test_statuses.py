@@ -43,6 +43,7 @@ def _literals(path: Path) -> list[tuple[int, str]]:
     }
     # A dictionary's keys name counts and fields ("unchanged": 5), not statuses.
     keys = {id(key) for node in ast.walk(tree) if isinstance(node, ast.Dict) for key in node.keys}
+    keys |= {id(node.slice) for node in ast.walk(tree) if isinstance(node, ast.Subscript)}
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)

@@ -10,15 +10,11 @@ import pytest
 
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
+from vogscreen.intake.cells import RowProblem as _RowProblem
+from vogscreen.intake.cells import parse_brin, parse_bsn, parse_date
 from vogscreen.intake.problems import FileProblem
 from vogscreen.intake.reading import Table, read_table
-from vogscreen.intake.validate import (
-    _RowProblem,
-    parse_brin,
-    parse_bsn,
-    parse_date,
-    validate_table,
-)
+from vogscreen.intake.validate import validate_table
 from vogscreen.testing import bsn_stream
 
 VALID_BSN = "111222333"

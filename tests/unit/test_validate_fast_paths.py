@@ -9,9 +9,11 @@ import pytest
 
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
+from vogscreen.intake.cells import RowProblem as _RowProblem
+from vogscreen.intake.cells import parse_date
 from vogscreen.intake.columns import CANONICAL
 from vogscreen.intake.reading import Table
-from vogscreen.intake.validate import StaffRow, _RowProblem, parse_date, validate_table
+from vogscreen.intake.validate import StaffRow, validate_table
 
 TODAY = dt.date(2026, 6, 1)
 HEADER = list(CANONICAL)

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
 from vogscreen.cli.csvout import write_csv
+from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline import intake as service
-from vogscreen.pipeline.intake import UploadReport
+from vogscreen.pipeline.intake import COUNT_KEYS, UploadReport
 from vogscreen.pipeline.staff import current_staff, history
 
 _SHOWN_PROBLEMS = 100
@@ -55,15 +56,15 @@ def upload(
     if report_json is not None:
         report_json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     _print_report(report)
-    if report.status == service.REJECTED:
+    if report.status == UploadOutcome.REJECTED:
         raise SystemExit(EXIT_FAILED)
-    if report.status == service.HELD:
+    if report.status == UploadOutcome.HELD:
         raise SystemExit(EXIT_HELD)
 
 
 def _print_report(report: UploadReport) -> None:
     counts = report.counts
-    if report.status == service.REJECTED:
+    if report.status == UploadOutcome.REJECTED:
         out.print(
             f"[red]Rejected[/] {report.filename} for board {report.board}: "
             f"{len(report.problems)} problem(s) in {counts['rows']} row(s). Nothing was stored."
@@ -81,21 +82,21 @@ def _print_report(report: UploadReport) -> None:
         if hidden > 0:
             out.print(f"… and {hidden} more; --report-json writes them all.")
         return
-    if report.status == service.UNCHANGED:
+    if report.status == UploadOutcome.UNCHANGED:
         out.print(
             f"Unchanged: {report.filename} is the same file as staff list {report.id} "
             f"of board {report.board}. Nothing to do."
         )
         return
     verb = "Would accept" if report.dry_run else "Accepted"
-    if report.status == service.HELD:
+    if report.status == UploadOutcome.HELD:
         verb = "Would hold" if report.dry_run else "Received"
     stored = " (dry run: nothing stored)" if report.dry_run else f" as staff list {report.id}"
     out.print(f"[green]{verb}[/] {report.filename} for board {report.board}{stored}.")
-    table = Table("rows", "new", "leaving", "changed", "unchanged")
-    table.add_row(*(str(counts[key]) for key in ("rows", "new", "leaving", "changed", "unchanged")))
+    table = Table(*COUNT_KEYS)
+    table.add_row(*(str(counts[key]) for key in COUNT_KEYS))
     out.print(table)
-    if report.status == service.HELD and report.reason:
+    if report.status == UploadOutcome.HELD and report.reason:
         if report.dry_run:
             out.print(
                 f"[yellow]Would be held[/] ({report.hold}): {report.reason}. Handed in, it "
@@ -189,7 +190,7 @@ def history_command(context: Context, number: str, as_json: bool) -> None:
     if not lists:
         out.print(f"Board {number} has handed in no staff list yet.")
         return
-    keys = ("rows", "new", "leaving", "changed", "unchanged")
+    keys = COUNT_KEYS
     table = Table("id", "status", "file", "received (UTC)", "by", *keys, "why")
     for item in lists:
         counts = item["counts"]

@@ -130,3 +130,10 @@ class AnswerField(StrEnum):
 
     OK = "ok"
     APPLIED = "applied"
+
+
+class FiledAs(StrEnum):
+    """The drop folder's folders a handed-in file is moved into, beside its report."""
+
+    DONE = "done"  # accepted, unchanged or held
+    REJECTED = "rejected"  # rejected, or refused unread

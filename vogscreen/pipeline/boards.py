@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
-from vogscreen.intake.validate import has_control_character
+from vogscreen.intake.cells import has_control_character
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
+from vogscreen.store import boards as stored
 from vogscreen.store.database import transaction
-from vogscreen.store.models import Board
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vogscreen.store.models import Board
 
 _BOARD_NUMBER = re.compile(r"^\d{5}$")
 
@@ -67,7 +71,7 @@ def _view(board: Board) -> BoardView:
 
 
 def get_board(session: Session, number: str) -> Board:
-    board = session.scalar(select(Board).where(Board.number == check_board_number(number)))
+    board = stored.board_by_number(session, check_board_number(number))
     if board is None:
         raise NotFound(f"there is no board {number}; add it with `vogscreen board add`")
     return board
@@ -82,11 +86,9 @@ def add_board(app: App, number: str, name: str, recipients: Sequence[str]) -> Bo
         raise InvalidInput("a board needs at least one HR recipient (--notify)")
     addresses = normalise_recipients(recipients)
     with transaction(app.sessions) as session:
-        if session.scalar(select(Board.id).where(Board.number == number)) is not None:
+        if stored.board_exists(session, number):
             raise StateConflict(f"board {number} already exists; change it with `board set`")
-        board = Board(number=number, name=name.strip(), recipients=addresses, created_at=app.now())
-        session.add(board)
-        session.flush()
+        board = stored.add_board(session, number, name.strip(), addresses, app.now())
         audit.record(
             session,
             at=app.now(),
@@ -102,7 +104,7 @@ def add_board(app: App, number: str, name: str, recipients: Sequence[str]) -> Bo
 
 def list_boards(app: App) -> list[BoardView]:
     with app.sessions() as session:
-        return [_view(b) for b in session.scalars(select(Board).order_by(Board.number))]
+        return [_view(b) for b in stored.all_boards(session)]
 
 
 def show_board(app: App, number: str) -> BoardView:
@@ -131,18 +133,7 @@ def update_board(
     with transaction(app.sessions) as session:
         board = get_board(session, number)
         changed: dict[str, object] = {}
-        current = list(board.recipients)
-        if recipients is not None:
-            current = normalise_recipients(recipients)
-        for address in normalise_recipients(add_recipients):
-            if address not in current:
-                current.append(address)
-        for address in normalise_recipients(remove_recipients):
-            if address not in current:
-                raise InvalidInput(f"{address} is not a recipient of board {board.number}")
-            current.remove(address)
-        if not current:
-            raise InvalidInput("a board must keep at least one HR recipient")
+        current = _recipients(board, recipients, add_recipients, remove_recipients)
         if current != board.recipients:
             board.recipients = current
             changed["recipients"] = len(current)
@@ -171,3 +162,25 @@ def update_board(
                 **changed,
             )
         return _view(board)
+
+
+def _recipients(
+    board: Board,
+    recipients: Sequence[str] | None,
+    add_recipients: Sequence[str],
+    remove_recipients: Sequence[str],
+) -> list[str]:
+    """The board's recipients after a change: replaced, then some added, some removed."""
+    current = list(board.recipients)
+    if recipients is not None:
+        current = normalise_recipients(recipients)
+    for address in normalise_recipients(add_recipients):
+        if address not in current:
+            current.append(address)
+    for address in normalise_recipients(remove_recipients):
+        if address not in current:
+            raise InvalidInput(f"{address} is not a recipient of board {board.number}")
+        current.remove(address)
+    if not current:
+        raise InvalidInput("a board must keep at least one HR recipient")
+    return current

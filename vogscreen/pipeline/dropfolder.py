@@ -26,14 +26,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 import structlog
-from sqlalchemy.exc import OperationalError
 
 from vogscreen.domain.errors import ConfigurationError, LeaseHeld, StateConflict
+from vogscreen.domain.statuses import FiledAs, UploadOutcome
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import Problem
 from vogscreen.pipeline.boards import check_board_number
-from vogscreen.pipeline.intake import REJECTED, UploadReport, upload
+from vogscreen.pipeline.intake import UploadReport, upload
 from vogscreen.runtime.bootstrap import App
+from vogscreen.store.database import DatabaseFailure
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +78,7 @@ class _Inbox:
         self.fd = self._open_folder(folder, None)
         self.targets: dict[str, int] = {}
         try:
-            for kind in ("done", "rejected"):
+            for kind in FiledAs:
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(kind, dir_fd=self.fd)
                 self.targets[kind] = self._open_folder(folder / kind, self.fd)
@@ -199,7 +200,10 @@ def _fitting(name: str, room: int) -> str:
 
 def _refusal(board: str, name: str, code: str, message: str) -> UploadReport:
     return UploadReport(
-        status=REJECTED, board=board, filename=name, problems=[Problem(None, None, code, message)]
+        status=UploadOutcome.REJECTED,
+        board=board,
+        filename=name,
+        problems=[Problem(None, None, code, message)],
     )
 
 
@@ -217,7 +221,7 @@ def _hand_in(app: App, board: str, inbox: _Inbox, name: str) -> UploadReport | N
             return upload(
                 app, board, Path(name), opened=opened, received_by=f"drop folder ({name})"
             )
-        except OperationalError:
+        except DatabaseFailure:
             raise  # the database, not the file: the run fails and the file waits
         except (StateConflict, LeaseHeld) as exc:
             log.warning("dropfolder.deferred", file=name, reason=str(exc))
@@ -249,7 +253,7 @@ def process_board(app: App, board: str) -> dict[str, int]:
                 continue
             counts["files"] += 1
             counts[report.status] = counts.get(report.status, 0) + 1
-            kind = "rejected" if report.status == REJECTED else "done"
+            kind = FiledAs.REJECTED if report.status == UploadOutcome.REJECTED else FiledAs.DONE
             stamp = app.now().strftime("%Y%m%dT%H%M%S")
             # What was refused unread (a link, a pipe) is removed, not kept where it can
             # still be read through; its report says why.

@@ -5,6 +5,11 @@ This is a bulk path. A board's file is read against the board's newest list
 carried over; only the others are validated, looked up by blind index (in chunks) and
 stored, with Core ``executemany`` statements in one transaction. A day with a few changes
 costs reading the file plus those changes, not the whole list again.
+
+An upload is a few steps on one :class:`_Intake`: load the file (:func:`_load`), check it
+against the stored lists (:func:`_check`, in :mod:`vogscreen.pipeline.intake_checks`),
+plan what storing it would do and whether it is held (:func:`_plan`, :func:`_hold`), then
+reject it (:func:`_reject`) or write it (:func:`_write`).
 """
 
 from __future__ import annotations
@@ -12,72 +17,56 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import structlog
-from sqlalchemy import Integer, Row, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from vogscreen.domain.errors import StateConflict
-from vogscreen.domain.plan import (
-    Desired,
-    Preview,
-    diff_board,
-    preview_counts,
-    removal_guard,
-)
-from vogscreen.domain.terms import TERM_COLUMNS, Cell, Terms
+from vogscreen.domain.plan import removal_guard
+from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
+from vogscreen.domain.statuses import StaffListStatus as Status
 from vogscreen.intake import problems as p
-from vogscreen.intake.columns import canonical
-from vogscreen.intake.problems import FileProblem, Problem
-from vogscreen.intake.reading import Table, read_table
+from vogscreen.intake.problems import Problem
 from vogscreen.intake.saved import believable, saved_at
-from vogscreen.intake.validate import StaffRow, Validated, validate_table
+from vogscreen.pipeline import intake_checks as checks
 from vogscreen.pipeline.boards import check_board_number
+from vogscreen.pipeline.intake_checks import Compared
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store import audit
+from vogscreen.store import audit, persons
+from vogscreen.store import list_records as records
 from vogscreen.store import staff_lists as snapshot
-from vogscreen.store.bulk import Lookup, chunks, ids_by, insert_rows
+from vogscreen.store.boards import board_by_number
 from vogscreen.store.database import transaction
-from vogscreen.store.employments import current_and_lapsed, current_employments
 from vogscreen.store.foreign_lists import other_boards_file
-from vogscreen.store.models import Board, Person, StaffList, StaffListRow, table
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from vogscreen.store.list_records import Heads, ListHead
+    from vogscreen.store.models import Board
 
 log = structlog.get_logger(__name__)
 
-ACCEPTED = "accepted"
-REJECTED = "rejected"
-HELD = "held"
-UNCHANGED = "unchanged"
-
-# Why a list is held: it would end too many employments, or its file is older than a list
-# the board handed in before (it would undo that list's changes).
-HOLD_REMOVALS = "removals"
-HOLD_OLDER_FILE = "older_file"
-HOLD_OTHER_BOARD = "other_board"
-
-# Statuses of a stored list that count as "accepted" (its rows are the board's staff).
-LIVE_STATUSES = ("pending", "applied", "held")
+# The counts of a report, none yet (dictionary keys: count names, not statuses).
+_NO_COUNTS = {"rows": 0, "new": 0, "leaving": 0, "changed": 0, "unchanged": 0}
+COUNT_KEYS = tuple(_NO_COUNTS)
 
 
 @dataclass
 class UploadReport:
     """What ``staff upload`` tells the operator, and what --report-json writes."""
 
-    status: str
+    status: UploadOutcome
     board: str
     filename: str
     id: int | None = None
-    counts: dict[str, int] = field(
-        default_factory=lambda: {"rows": 0, "new": 0, "leaving": 0, "changed": 0, "unchanged": 0}
-    )
+    counts: dict[str, int] = field(default_factory=lambda: dict(_NO_COUNTS))
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
     reason: str | None = None
-    hold: str | None = None  # HOLD_REMOVALS or HOLD_OLDER_FILE when held
+    hold: HoldReason | None = None  # why the list is held, when it is
     saved_at: dt.datetime | None = None  # an XLSX export's last-saved time
     # A last-saved time the file claims but cannot have (after it was handed in): not used.
     saved_at_ignored: dt.datetime | None = None
@@ -113,339 +102,16 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def terms_of(row: StaffRow) -> Terms:
-    # A StaffRow ends with the Terms' fields, in their order (a test holds it to that).
-    return Terms(*row[7:])
-
-
-_KNOWN = select(Person.bsn_index, Person.id, Person.birth_date).where(
-    Person.bsn_index.in_(bindparam("indexes", expanding=True))
-)
-
-
-def _known_persons(session: Session, indexes: Sequence[str]) -> dict[str, Row[Any]]:
-    known: dict[str, Row[Any]] = {}
-    for chunk in chunks(indexes):
-        for row in session.execute(_KNOWN, {"indexes": list(chunk)}):
-            known[row.bsn_index] = row  # type: ignore[assignment]
-    return known
-
-
-def _birth_date_mismatches(
-    rows: Iterable[StaffRow], indexes: list[str], known: dict[str, Row[Any]], label: str
-) -> list[Problem]:
-    problems = []
-    for row, index in zip(rows, indexes, strict=True):
-        person = known.get(index)
-        if person is not None and person.birth_date != row.birth_date:
-            problems.append(
-                Problem(
-                    row.line,
-                    label,
-                    p.BIRTH_DATE_MISMATCH,
-                    "this BSN is already known to vogscreen with another birth date"
-                    f"{p.named(row.personeelsnummer)}; "
-                    "check both values",
-                )
-            )
-    return problems
-
-
-class _BaseRow(NamedTuple):
-    """A row of the board's newest list, as far as a new file needs to know it (a named
-    tuple: one is made for every stored row of a board on every upload)."""
-
-    id: int
-    person_id: int
-    personeelsnummer: str | None
-
-
 @dataclass
 class _Intake:
-    """A file read against the board's newest list.
+    """One upload on its way, as every step sees it."""
 
-    ``carried`` are the file's rows that repeat a row of that list exactly (by fingerprint,
-    line in the new file → the stored row): they were validated when they first came and
-    are not validated or stored again. Every other row is in ``validated``; ``removed``
-    are the stored rows the file no longer has.
-    """
-
-    base_id: int | None
-    validated: Validated
-    fingerprints: dict[int, bytes]  # line → fingerprint, for the validated rows
-    carried: dict[int, _BaseRow] = field(default_factory=dict)
-    removed: list[_BaseRow] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)  # canonical column → header
-    sheet: str | None = None  # the sheet of a workbook that was read
-
-    @property
-    def row_count(self) -> int:
-        return self.validated.row_count + len(self.carried)
-
-
-def _read(app: App, session: Session, data: bytes, board_id: int, base_id: int | None) -> _Intake:
-    try:
-        # The rows are read as they are consumed: a broken file can fail half-way.
-        return _compare(app, session, data, board_id, base_id)
-    except FileProblem as problem:
-        return _Intake(base_id, Validated(rows=[], problems=[problem.problem], row_count=0), {})
-
-
-def _compare(
-    app: App, session: Session, data: bytes, board_id: int, base_id: int | None
-) -> _Intake:
-    """Read the file against the board's newest list and validate what it does not repeat."""
-    table = read_table(data, max_unpacked_bytes=app.settings.max_xlsx_unpacked_bytes)
-    labels: dict[str, str] = {}
-    for name in table.header:
-        column = canonical(name)
-        if column is not None:
-            labels.setdefault(column, name)
-    base: dict[bytes, _BaseRow] = {}
-    # Rows stored before fingerprints existed are never carried: they are all replaced.
-    unprinted: list[_BaseRow] = []
-    if base_id is not None:
-        query = select(
-            StaffListRow.fingerprint,
-            StaffListRow.id,
-            StaffListRow.person_id,
-            StaffListRow.personeelsnummer,
-        ).where(snapshot.newest(board_id))
-        for print_, row_id, person_id, number in session.execute(query):
-            stored = _BaseRow(row_id, person_id, number)
-            if print_ is None:
-                unprinted.append(stored)
-            else:
-                base[print_] = stored
-    fingerprint = snapshot.fingerprinter(app.vault.fingerprint_key, table.kind, table.header)
-    carried: dict[int, _BaseRow] = {}
-    taken: set[bytes] = set()
-    fingerprints: dict[int, bytes] = {}
-    fresh: list[tuple[int, list[Cell]]] = []
-    for line, cells in table.rows:
-        print_ = fingerprint(cells)
-        known_row = base.get(print_)
-        if known_row is not None and print_ not in taken:
-            taken.add(print_)
-            carried[line] = known_row
-        else:
-            fingerprints[line] = print_
-            fresh.append((line, cells))
-    if carried and not fresh:
-        validated = Validated(rows=[], problems=[], row_count=0)
-    else:
-        validated = validate_table(
-            Table(table.kind, table.header, iter(fresh), table.header_line), today=app.today()
-        )
-        if carried:  # the carried rows are the file's rows too
-            validated.problems = [x for x in validated.problems if x.code != p.NO_ROWS]
-    removed = [row for print_, row in base.items() if print_ not in taken] + unprinted
-    return _Intake(base_id, validated, fingerprints, carried, removed, labels, table.sheet)
-
-
-def _duplicates_of_carried(
-    intake: _Intake, indexes: list[str], known: dict[str, Row[Any]]
-) -> list[Problem]:
-    """The checks of :func:`validate_table` between validated rows and carried ones."""
-    if not intake.carried:
-        return []
-    people = {row.person_id: line for line, row in intake.carried.items()}
-    numbers = {
-        row.personeelsnummer: line
-        for line, row in intake.carried.items()
-        if row.personeelsnummer is not None
-    }
-    problems = []
-    for row, index in zip(intake.validated.rows, indexes, strict=True):
-        person = known.get(index)
-        first = people.get(person.id) if person is not None else None
-        if first is not None:
-            number = intake.carried[first].personeelsnummer
-            problems.append(
-                Problem(
-                    row.line,
-                    intake.labels.get("bsn"),
-                    p.DUPLICATE_BSN,
-                    f"the same BSN as line {first}{p.named(number)}; a person may appear once",
-                )
-            )
-        earlier = numbers.get(row.personeelsnummer) if row.personeelsnummer else None
-        if earlier is not None:
-            problems.append(
-                Problem(
-                    row.line,
-                    intake.labels.get("personeelsnummer"),
-                    p.DUPLICATE_PERSONEELSNUMMER,
-                    f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
-                    f"is also on line {earlier}, for another person",
-                )
-            )
-    return problems
-
-
-def _preview(
-    session: Session,
-    board_id: int,
-    intake: _Intake,
-    indexes: list[str],
-    known: dict[str, Row[Any]],
-    today: dt.date,
-    applied: int | None,
-) -> Preview:
-    """The file against the board's current employments.
-
-    When the newest list is the applied one, the employments are that list, so only the
-    people of changed rows (and those whose datum_uit_dienst has passed since) can differ:
-    the comparison covers them alone. Otherwise every row is compared.
-    """
-    # Persons are keyed by id; one not yet known by a negative number of its own.
-    fresh = [
-        Desired(person=known[index].id if index in known else -position, terms=terms_of(row))
-        for position, (row, index) in enumerate(
-            zip(intake.validated.rows, indexes, strict=True), start=1
-        )
-    ]
-    if intake.base_id is not None and intake.base_id == applied:
-        current_total, lapsed = current_and_lapsed(session, board_id, today)
-        people = {row.person_id for row in intake.removed} | lapsed
-        people.update(known[index].id for index in indexes if index in known)
-        current = current_employments(session, board_id, sorted(people))
-        carried = {row.person_id for row in intake.carried.values()}
-        # A carried row equals its employment: for a lapsed one that says it has ended.
-        fresh.extend(
-            Desired(person=e.person, terms=e.terms)
-            for e in current
-            if e.person in lapsed and e.person in carried
-        )
-        diff = diff_board(fresh, current, today)
-        return preview_counts(diff, current_total)
-    # The newest list is pending or held: its carried rows are compared too.
-    query = select(
-        StaffListRow.id,
-        StaffListRow.person_id,
-        *(getattr(StaffListRow, name) for name in TERM_COLUMNS),
-    ).where(snapshot.newest(board_id))
-    carried_rows = session.execute(query).all() if intake.carried else []
-    wanted = {row.id for row in intake.carried.values()}
-    fresh.extend(
-        Desired(person=row[1], terms=Terms(*row[2:])) for row in carried_rows if row[0] in wanted
-    )
-    current = current_employments(session, board_id)
-    return preview_counts(diff_board(fresh, current, today), len(current))
-
-
-_BOARD = bindparam("board", type_=Integer())
-_PENDING_LISTS = (
-    select(StaffList.id)
-    .where(StaffList.board_id == _BOARD, StaffList.status == "pending")
-    .order_by(StaffList.id)
-)
-# Lists a board has moved on to: a file like an earlier one is older than these.
-_TAKEN = ("pending", "applied")
-_SAME_FILE = (
-    select(StaffList.id)
-    .where(
-        StaffList.board_id == _BOARD,
-        StaffList.sha256 == bindparam("sha256"),
-        StaffList.status != REJECTED,
-    )
-    .order_by(StaffList.id.desc())
-    .limit(1)
-)
-_TAKEN_SINCE = (
-    select(StaffList.id, StaffList.report, StaffList.received_at)
-    .where(
-        StaffList.board_id == _BOARD,
-        StaffList.status.in_(_TAKEN),
-        StaffList.id > bindparam("since", type_=Integer()),
-    )
-    .order_by(StaffList.id.desc())
-    .limit(1)
-)
-
-
-def _older_file(
-    session: Session, board_id: int, sha256: str, saved: dt.datetime | None
-) -> str | None:
-    """Why the file is older than a list the board moved on to, or None.
-
-    Older is the same file as an earlier list that a pending or applied list came after,
-    or an XLSX saved before the newest pending or applied list's XLSX was.
-    """
-    same = session.scalar(_SAME_FILE, {"board": board_id, "sha256": sha256})
-    if same is not None:
-        newer = session.execute(_TAKEN_SINCE, {"board": board_id, "since": same}).first()
-        if newer is not None:
-            return (
-                f"it is the same file as staff list {same}, and the board handed in staff "
-                f"list {newer.id} after it; this older file would undo that list's changes"
-            )
-    if saved is None:
-        return None
-    newest = session.execute(_TAKEN_SINCE, {"board": board_id, "since": 0}).first()
-    stored = newest.report.get("saved_at") if newest is not None else None
-    if newest is None or stored is None:
-        return None
-    theirs = dt.datetime.fromisoformat(stored)
-    # A list stored before saved times were checked may carry one it cannot have had.
-    if saved >= theirs or not believable(theirs, newest.received_at):
-        return None
-    return (
-        f"the file was saved {saved:%Y-%m-%d %H:%M} UTC, before staff list {newest.id} "
-        f"(saved {theirs:%Y-%m-%d %H:%M} UTC); this older export would undo that list's "
-        "changes"
-    )
-
-
-_LIST = bindparam("list", type_=Integer())
-_MEMBER_TERMS = Lookup(
-    select(StaffListRow.person_id, *(getattr(StaffListRow, n) for n in TERM_COLUMNS)).where(
-        snapshot.members(_LIST, _BOARD)
-    ),
-    StaffListRow.person_id,
-)
-
-
-def _undone(
-    session: Session,
-    board_id: int,
-    intake: _Intake,
-    indexes: list[str],
-    known: dict[str, Row[Any]],
-    today: dt.date,
-    pending: int,
-    applied: int | None,
-) -> int:
-    """How many people's changes of the pending list (against the applied one) the file
-    would put back as they were: a new hire left out, a leaver back, a change reverted."""
-    people = sorted(snapshot.changed_people(session, board_id, applied or 0, pending))
-    if not people:
-        return 0
-
-    def terms(staff_list: int | None, who: Sequence[int]) -> dict[int, Terms]:
-        if staff_list is None or not who:
-            return {}
-        rows = _MEMBER_TERMS.rows(session, {"board": board_id, "list": staff_list}, who)
-        return {row[0]: Terms(*row[1:]) for row in rows}
-
-    before, after = terms(applied, people), terms(pending, people)
-    wanted = set(people)
-    carried = sorted({row.person_id for row in intake.carried.values()} & wanted)
-    file = terms(intake.base_id, carried)
-    for row, index in zip(intake.validated.rows, indexes, strict=True):
-        person = known.get(index)
-        if person is not None and person.id in wanted:
-            file[person.id] = terms_of(row)
-
-    def live(found: Terms | None) -> Terms | None:
-        return None if found is None or found.has_ended(today) else found
-
-    return sum(
-        1
-        for person in people
-        if live(after.get(person)) != live(before.get(person))
-        and live(file.get(person)) == live(before.get(person))
-    )
+    app: App
+    report: UploadReport
+    actor: str
+    log: structlog.stdlib.BoundLogger
+    sha256: str = ""
+    board_id: int | None = None  # once the board is known
 
 
 def upload(
@@ -462,257 +128,268 @@ def upload(
     ``opened`` is the file, already opened (by the drop folder, which checks what it opens);
     ``path`` then only names it."""
     number = check_board_number(number)
-    actor = received_by or app.settings.actor
-    report = UploadReport(status=REJECTED, board=number, filename=path.name, dry_run=dry_run)
+    report = UploadReport(
+        status=UploadOutcome.REJECTED, board=number, filename=path.name, dry_run=dry_run
+    )
     bound = log.bind(board=number, file=path.name, dry_run=dry_run)
-
-    size = os.fstat(opened.fileno()).st_size if opened else path.stat().st_size
-    if size > app.settings.max_upload_bytes:
-        report.problems.append(
-            Problem(
-                None,
-                None,
-                p.FILE_TOO_LARGE,
-                f"the file is {size // 1024} KiB, over the limit of "
-                f"{app.settings.max_upload_bytes // 1024} KiB",
-            )
-        )
-        return _reject(app, report, None, "", 0, actor, bound)
-    data = opened.read() if opened else path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-
+    intake = _Intake(app, report, received_by or app.settings.actor, bound)
+    data = _load(intake, path, opened)
+    if data is None:
+        return _reject(intake, 0)
     with app.sessions() as session:
-        board = session.scalar(select(Board).where(Board.number == number))
+        board = board_by_number(session, number)
         if board is None:
             report.problems.append(
                 Problem(None, None, p.UNKNOWN_BOARD, f"there is no board {number}")
             )
-            return _reject(app, report, None, sha256, 0, actor, bound)
-        board_id = board.id
-        heads = snapshot.heads(session, board_id)
-        latest = heads.newest(*LIVE_STATUSES)
-        if latest is not None and latest.sha256 == sha256:
-            report.status = UNCHANGED
-            report.id = latest.id
-            report.counts = {**latest.counts, "rows": latest.row_count}
-            bound.info("staff_list.unchanged", staff_list=latest.id)
-            return report
-
-        intake = _read(app, session, data, board_id, heads.chain)
-        validated = intake.validated
-        report.sheet = intake.sheet
-        report.problems.extend(validated.problems)
-        report.counts["rows"] = intake.row_count
-        indexes = [app.vault.blind_index(row.bsn) for row in validated.rows]
-        known = _known_persons(session, indexes)
-        report.problems.extend(
-            _birth_date_mismatches(validated.rows, indexes, known, "geboortedatum")
-        )
-        report.problems.extend(_duplicates_of_carried(intake, indexes, known))
+            return _reject(intake, 0)
+        intake.board_id = board.id
+        heads = records.heads(session, board.id)
+        latest = heads.newest(*LIVE_LIST_STATUSES)
+        if latest is not None and latest.sha256 == intake.sha256:
+            return _unchanged(intake, latest)
+        file = _check(intake, session, data, heads.chain)
         if report.problems:
-            report.problems.sort(key=lambda problem: problem.line or 0)
-            return _reject(app, report, board_id, sha256, intake.row_count, actor, bound)
-
-        applied_head = heads.newest("applied")
-        applied = applied_head.id if applied_head else None
-        preview = _preview(session, board_id, intake, indexes, known, app.today(), applied)
-        report.counts.update(preview.counts)
-        claimed = saved_at(data)
-        if claimed is None or believable(claimed, app.now()):
-            report.saved_at = claimed
-        else:
-            report.saved_at_ignored = claimed
-            bound.warning("staff_list.saved_at_ignored", saved_at=claimed.isoformat())
-        older = _older_file(session, board_id, sha256, report.saved_at)
-        removals = removal_guard(
-            preview.ending,
-            preview.current,
-            board.removal_threshold_percent,
-            board.removal_threshold_count,
-        )
-        # Rows carried from a list that was never applied (held, say, as another board's)
-        # were never checked against the board's own schools: their schools count too.
-        carried_from = None if intake.base_id == applied else list(intake.carried.values())
-        foreign = other_boards_file(
-            session,
-            board_id,
-            sha256,
-            [row.brin for row in validated.rows],
-            [row.id for row in carried_from or ()],
-        )
-        if foreign is not None:
-            report.hold, report.reason = HOLD_OTHER_BOARD, foreign
-        elif older is not None:
-            report.hold, report.reason = HOLD_OLDER_FILE, older
-        elif removals is not None:
-            report.hold, report.reason = HOLD_REMOVALS, removals
-        pending = heads.newest("pending")
-        if pending is not None:
-            report.undoes = {
-                "staff_list": pending.id,
-                "people": _undone(
-                    session, board_id, intake, indexes, known, app.today(), pending.id, applied
-                ),
-            }
-            if report.hold is None:
-                report.supersedes = list(session.scalars(_PENDING_LISTS, {"board": board_id}))
-    report.status = ACCEPTED if report.reason is None else HELD
+            return _reject(intake, file.row_count)
+        _plan(intake, session, board, heads, file, data)
+    report.status = UploadOutcome.ACCEPTED if report.reason is None else UploadOutcome.HELD
     if dry_run:
         bound.info("staff_list.previewed", **report.counts)
         return report
-    report.id = _store(app, board_id, path.name, sha256, intake, indexes, known, report, actor)
-    if report.status == HELD:
+    report.id = _write(intake, file)
+    if report.status == UploadOutcome.HELD:
         bound.warning("staff_list.held", staff_list=report.id, **report.counts)
     else:
         bound.info("staff_list.accepted", staff_list=report.id, **report.counts)
     return report
 
 
-def _reject(
-    app: App,
-    report: UploadReport,
-    board_id: int | None,
-    sha256: str,
-    row_count: int,
-    actor: str,
-    bound: structlog.stdlib.BoundLogger,
-) -> UploadReport:
-    report.status = REJECTED
+def _load(intake: _Intake, path: Path, opened: BinaryIO | None) -> bytes | None:
+    """The file's bytes (and their hash), or None when it is too large to be read."""
+    limit = intake.app.settings.max_upload_bytes
+    size = os.fstat(opened.fileno()).st_size if opened else path.stat().st_size
+    if size > limit:
+        intake.report.problems.append(
+            Problem(
+                None,
+                None,
+                p.FILE_TOO_LARGE,
+                f"the file is {size // 1024} KiB, over the limit of {limit // 1024} KiB",
+            )
+        )
+        return None
+    data = opened.read() if opened else path.read_bytes()
+    intake.sha256 = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def _unchanged(intake: _Intake, latest: ListHead) -> UploadReport:
+    report = intake.report
+    report.status = UploadOutcome.UNCHANGED
+    report.id = latest.id
+    report.counts = {**latest.counts, "rows": latest.row_count}
+    intake.log.info("staff_list.unchanged", staff_list=latest.id)
+    return report
+
+
+def _check(intake: _Intake, session: Session, data: bytes, base_id: int | None) -> Compared:
+    """Read the file against list ``base_id``; its problems go into the report."""
+    assert intake.board_id is not None
+    report = intake.report
+    file = checks.compare(intake.app, session, data, intake.board_id, base_id)
+    report.sheet = file.sheet
+    report.problems.extend(file.validated.problems)
+    report.counts["rows"] = file.row_count
+    report.problems.extend(checks.birth_date_mismatches(file, "geboortedatum"))
+    report.problems.extend(checks.duplicates_of_carried(file))
+    report.problems.sort(key=lambda problem: problem.line or 0)
+    return file
+
+
+def _plan(
+    intake: _Intake, session: Session, board: Board, heads: Heads, file: Compared, data: bytes
+) -> None:
+    """What storing the file would change, whether it is held, and which pending list it
+    overtakes or undoes."""
+    app, report = intake.app, intake.report
+    applied_head = heads.newest(Status.APPLIED)
+    applied = applied_head.id if applied_head else None
+    preview = checks.preview(session, board.id, file, app.today(), applied)
+    report.counts.update(preview.counts)
+    claimed = saved_at(data)
+    if claimed is None or believable(claimed, app.now()):
+        report.saved_at = claimed
+    else:
+        report.saved_at_ignored = claimed
+        intake.log.warning("staff_list.saved_at_ignored", saved_at=claimed.isoformat())
+    removals = removal_guard(
+        preview.ending,
+        preview.current,
+        board.removal_threshold_percent,
+        board.removal_threshold_count,
+    )
+    _hold(intake, session, file, applied, removals)
+    pending = heads.newest(Status.PENDING)
+    if pending is not None:
+        report.undoes = {
+            "staff_list": pending.id,
+            "people": checks.undone(session, board.id, file, app.today(), pending.id, applied),
+        }
+        if report.hold is None:
+            report.supersedes = records.pending_lists(session, board.id)
+
+
+def _hold(
+    intake: _Intake, session: Session, file: Compared, applied: int | None, removals: str | None
+) -> None:
+    """Hold the list when it looks like another board's, is older than a list the board
+    moved on to, or ends too many employments (``removals``): the first that applies."""
+    assert intake.board_id is not None
+    report = intake.report
+    older = checks.older_file(session, intake.board_id, intake.sha256, report.saved_at)
+    # Rows carried from a list that was never applied (held, say, as another board's)
+    # were never checked against the board's own schools: their schools count too.
+    carried_from = None if file.base_id == applied else list(file.carried.values())
+    foreign = other_boards_file(
+        session,
+        intake.board_id,
+        intake.sha256,
+        [row.brin for row in file.validated.rows],
+        [row.id for row in carried_from or ()],
+    )
+    if foreign is not None:
+        report.hold, report.reason = HoldReason.OTHER_BOARD, foreign
+    elif older is not None:
+        report.hold, report.reason = HoldReason.OLDER_FILE, older
+    elif removals is not None:
+        report.hold, report.reason = HoldReason.REMOVALS, removals
+
+
+def _reject(intake: _Intake, row_count: int) -> UploadReport:
+    app, report = intake.app, intake.report
+    report.status = UploadOutcome.REJECTED
     codes = sorted({problem.code for problem in report.problems})
     if not report.dry_run:
         with transaction(app.sessions) as session:
-            if board_id is not None:
-                staff_list = StaffList(
-                    board_id=board_id,
-                    sha256=sha256,
+            if intake.board_id is not None:
+                report.id = records.add_rejected(
+                    session,
+                    board_id=intake.board_id,
+                    sha256=intake.sha256,
                     filename=report.filename,
-                    status=REJECTED,
                     row_count=row_count,
-                    counts={"rows": row_count},
-                    report={"problems": [problem.as_dict() for problem in report.problems]},
+                    problems=[problem.as_dict() for problem in report.problems],
                     received_at=app.now(),
-                    received_by=actor,
+                    received_by=intake.actor,
                 )
-                session.add(staff_list)
-                session.flush()
-                report.id = staff_list.id
             audit.record(
                 session,
                 at=app.now(),
-                actor=actor,
+                actor=intake.actor,
                 action="staff_list.rejected",
                 entity="staff_list",
                 entity_id=report.id,
-                board_id=board_id,
+                board_id=intake.board_id,
                 board=report.board,
                 rows=row_count,
                 problems=len(report.problems),
                 codes=codes,
             )
-    bound.warning(
+    intake.log.warning(
         "staff_list.rejected", staff_list=report.id, problems=len(report.problems), codes=codes
     )
     return report
 
 
-# A new person's columns: the blind index, the ciphertext, when, then StaffRow's fields from
-# birth_date to first_names.
-_PERSON_COLUMNS = ("bsn_index", "bsn_cipher", "created_at", *StaffRow._fields[2:7])
-
-
-def _store(
-    app: App,
-    board_id: int,
-    filename: str,
-    sha256: str,
-    intake: _Intake,
-    indexes: list[str],
-    known: dict[str, Row[Any]],
-    report: UploadReport,
-    actor: str,
-) -> int:
+def _write(intake: _Intake, file: Compared) -> int:
     """Store the list against the board's newest: its new rows, and which rows it dropped."""
+    app, board_id = intake.app, intake.board_id
+    assert board_id is not None
     now = app.now()
     cipher = app.vault.cipher()
-    rows = intake.validated.rows
+    rows = file.validated.rows
     with transaction(app.sessions) as session:
         # The chain of a board's lists must stay linear: lock the board, then make sure no
         # other list was stored since this file was compared with the newest.
         head = snapshot.lock_head(session, board_id)
-        if head != intake.base_id:
+        if head != file.base_id:
             raise StateConflict(
                 "another staff list of this board was stored while this one was being "
                 "checked; hand this file in again"
             )
         new_persons = [
-            (index, cipher.encrypt(row.bsn), now, *row[2:7])
-            for row, index in zip(rows, indexes, strict=True)
-            if index not in known
+            (index, cipher.encrypt(row.bsn), row)
+            for row, index in zip(rows, file.indexes, strict=True)
+            if index not in file.known
         ]
-        person_ids = {index: row.id for index, row in known.items()}
-        # Someone may have stored one of these persons meanwhile: theirs is kept.
-        person_ids.update(ids_by(session, table(Person), "bsn_index", new_persons, _PERSON_COLUMNS))
-        # A Core insert: the ORM's unit of work costs more than the row, on every upload.
-        staff_list_id = session.execute(
-            insert(StaffList)
-            .values(
-                board_id=board_id,
-                sha256=sha256,
-                filename=filename,
-                status="pending" if report.status == ACCEPTED else "held",
-                row_count=intake.row_count,
-                counts={key: value for key, value in report.counts.items() if key != "rows"},
-                report={
-                    "problems": [],
-                    "reason": report.reason,
-                    "hold": report.hold,
-                    "saved_at": _iso(report.saved_at),
-                    "saved_at_ignored": _iso(report.saved_at_ignored),
-                },
-                received_at=now,
-                received_by=actor,
-            )
-            .returning(StaffList.id)
-        ).scalar_one()
-        # The row's own values, after who and where: StaffRow's fields from surname on.
-        insert_rows(
+        person_ids = {index: person.id for index, person in file.known.items()}
+        person_ids.update(persons.add_persons(session, now, new_persons))
+        staff_list_id = _add_list(intake, session, file, now)
+        snapshot.add_rows(
             session,
-            table(StaffListRow),
-            ("board_id", "staff_list_id", "fingerprint", "person_id", *StaffRow._fields[3:]),
+            board_id,
+            staff_list_id,
             [
-                (
-                    board_id,
-                    staff_list_id,
-                    intake.fingerprints[row.line],
-                    person_ids[index],
-                    *row[3:],
-                )
-                for row, index in zip(rows, indexes, strict=True)
+                (file.fingerprints[row.line], person_ids[index], row)
+                for row, index in zip(rows, file.indexes, strict=True)
             ],
         )
-        rows_table = table(StaffListRow)
-        for chunk in chunks([row.id for row in intake.removed]):
-            session.execute(
-                update(rows_table)
-                .where(rows_table.c.id.in_(chunk))
-                .values(removed_in_list_id=staff_list_id)
-            )
-        audit.record(
-            session,
-            at=now,
-            actor=actor,
-            action=f"staff_list.{report.status}",
-            entity="staff_list",
-            entity_id=staff_list_id,
-            board_id=board_id,
-            rows=intake.row_count,
-            new_persons=len(new_persons),
-            rows_stored=len(rows),
-            rows_carried=len(intake.carried),
-            rows_dropped=len(intake.removed),
-            **{key: value for key, value in report.counts.items() if key != "rows"},
-            hold=report.hold,
-            supersedes=report.supersedes,
-            undoes=report.undoes,
-        )
+        snapshot.mark_removed(session, [row.id for row in file.removed], staff_list_id)
+        _audit_written(intake, session, file, staff_list_id, now, len(new_persons))
         return staff_list_id
+
+
+def _stored_counts(report: UploadReport) -> dict[str, int]:
+    return {key: value for key, value in report.counts.items() if key != "rows"}
+
+
+def _add_list(intake: _Intake, session: Session, file: Compared, now: dt.datetime) -> int:
+    report = intake.report
+    assert intake.board_id is not None
+    return records.add_list(
+        session,
+        board_id=intake.board_id,
+        sha256=intake.sha256,
+        filename=report.filename,
+        status=STORED_AS[report.status],
+        row_count=file.row_count,
+        counts=_stored_counts(report),
+        report={
+            "problems": [],
+            "reason": report.reason,
+            "hold": report.hold,
+            "saved_at": _iso(report.saved_at),
+            "saved_at_ignored": _iso(report.saved_at_ignored),
+        },
+        received_at=now,
+        received_by=intake.actor,
+    )
+
+
+def _audit_written(
+    intake: _Intake,
+    session: Session,
+    file: Compared,
+    staff_list_id: int,
+    now: dt.datetime,
+    new_persons: int,
+) -> None:
+    report = intake.report
+    audit.record(
+        session,
+        at=now,
+        actor=intake.actor,
+        action=f"staff_list.{report.status}",
+        entity="staff_list",
+        entity_id=staff_list_id,
+        board_id=intake.board_id,
+        rows=file.row_count,
+        new_persons=new_persons,
+        rows_stored=len(file.validated.rows),
+        rows_carried=len(file.carried),
+        rows_dropped=len(file.removed),
+        **_stored_counts(report),
+        hold=report.hold,
+        supersedes=report.supersedes,
+        undoes=report.undoes,
+    )

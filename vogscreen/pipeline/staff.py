@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
+from vogscreen.domain.statuses import HoldReason, StaffListStatus
 from vogscreen.pipeline.boards import get_board
-from vogscreen.pipeline.intake import LIVE_STATUSES
 from vogscreen.runtime.bootstrap import App
+from vogscreen.store import list_records as records
 from vogscreen.store import staff_lists as snapshot
-from vogscreen.store.models import StaffList, StaffListRow, Subscription
+
+if TYPE_CHECKING:
+    from vogscreen.store.models import StaffList
 
 
 @dataclass(frozen=True)
@@ -50,25 +51,10 @@ def current_staff(app: App, number: str) -> StaffOverview:
     """The rows of the board's latest accepted staff list."""
     with app.sessions() as session:
         board = get_board(session, number)
-        staff_list = session.scalar(
-            select(StaffList)
-            .where(StaffList.board_id == board.id, StaffList.status.in_(LIVE_STATUSES))
-            .order_by(StaffList.id.desc())
-            .limit(1)
-        )
+        staff_list = records.newest_live(session, board.id)
         if staff_list is None:
             return StaffOverview(board.number, None, None, None, [])
-        rows = session.execute(
-            select(StaffListRow, Subscription.status)
-            .outerjoin(Subscription, Subscription.person_id == StaffListRow.person_id)
-            .where(snapshot.members(staff_list.id, board.id))
-            .order_by(
-                StaffListRow.surname,
-                StaffListRow.prefix,
-                StaffListRow.initials,
-                StaffListRow.personeelsnummer,
-            )
-        ).all()
+        rows = snapshot.members_with_screening(session, staff_list.id, board.id)
         members = [
             StaffMember(
                 personeelsnummer=row.personeelsnummer,
@@ -93,20 +79,17 @@ def current_staff(app: App, number: str) -> StaffOverview:
 
 
 def _hold_of(staff_list: StaffList) -> tuple[str | None, str | None]:
-    if staff_list.status != "held":
+    if staff_list.status != StaffListStatus.HELD:
         return None, None
     # Lists held before hold reasons were recorded were all held by the removal guard.
-    return staff_list.report.get("hold") or "removals", staff_list.report.get("reason")
+    return staff_list.report.get("hold") or HoldReason.REMOVALS, staff_list.report.get("reason")
 
 
 def history(app: App, number: str) -> list[dict[str, Any]]:
     """Every list the board handed in, oldest first: status, counts, who and when."""
     with app.sessions() as session:
         board = get_board(session, number)
-        lists = session.scalars(
-            select(StaffList).where(StaffList.board_id == board.id).order_by(StaffList.id)
-        ).all()
-        return [_history_item(staff_list) for staff_list in lists]
+        return [_history_item(staff_list) for staff_list in records.lists_of(session, board.id)]
 
 
 def _history_item(staff_list: StaffList) -> dict[str, Any]:

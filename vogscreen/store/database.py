@@ -171,3 +171,8 @@ def ensure_schema(engine: Engine, *, embedded: bool) -> None:
         f"the database schema is at {current or 'nothing'}, not {head}: "
         "run `vogscreen db upgrade` first"
     )
+
+
+# The driver's error when the database itself fails (locked, unreachable, gone), by a name
+# the layers above the store can catch without importing SQLAlchemy.
+DatabaseFailure = OperationalError

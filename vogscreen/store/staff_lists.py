@@ -22,9 +22,9 @@ of a new file that repeat the newest list are recognised without being validated
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Sequence
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,13 +36,14 @@ from sqlalchemy import (
     or_,
     select,
     union,
+    update,
 )
 from sqlalchemy.orm import Session
 
-from vogscreen.domain.terms import Cell
-from vogscreen.store.models import Board, StaffList, StaffListRow
-
-REJECTED = "rejected"  # a file refused as a whole is stored without rows
+from vogscreen.domain.statuses import StaffListStatus
+from vogscreen.domain.terms import TERM_COLUMNS, Cell, Terms
+from vogscreen.store.bulk import Lookup, chunks, insert_rows
+from vogscreen.store.models import Board, StaffList, StaffListRow, Subscription, table
 
 
 def members(
@@ -67,7 +68,7 @@ def newest(board_id: int) -> ColumnElement[bool]:
 _BOARD = bindparam("board", type_=Integer())
 _NEWEST_WITH_ROWS = (
     select(func.max(StaffList.id))
-    .where(StaffList.board_id == _BOARD, StaffList.status != REJECTED)
+    .where(StaffList.board_id == _BOARD, StaffList.status != StaffListStatus.REJECTED)
     .scalar_subquery()
 )
 _LOCK_HEAD = (
@@ -80,48 +81,6 @@ def lock_head(session: Session, board_id: int) -> int | None:
     and return its newest list with rows: the one a new list is stored against. While the
     lock is held no other list can be stored against the same head."""
     return session.scalar(_LOCK_HEAD, {"board": board_id})
-
-
-@dataclass(frozen=True, slots=True)
-class ListHead:
-    id: int
-    status: str
-    sha256: str
-    row_count: int
-    counts: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Heads:
-    """A board's newest list of each status, from one query."""
-
-    by_status: dict[str, ListHead]
-
-    def newest(self, *statuses: str) -> ListHead | None:
-        found = [self.by_status[s] for s in statuses if s in self.by_status]
-        return max(found, key=lambda head: head.id) if found else None
-
-    @property
-    def chain(self) -> int | None:
-        """The chain's newest list: the one a new list is stored against (see :func:`lock_head`)."""
-        heads = [head.id for status, head in self.by_status.items() if status != REJECTED]
-        return max(heads) if heads else None
-
-
-_HEADS = select(
-    StaffList.id, StaffList.status, StaffList.sha256, StaffList.row_count, StaffList.counts
-).where(
-    StaffList.id.in_(
-        select(func.max(StaffList.id))
-        .where(StaffList.board_id == _BOARD)
-        .group_by(StaffList.status)
-    )
-)
-
-
-def heads(session: Session, board_id: int) -> Heads:
-    rows = session.execute(_HEADS, {"board": board_id})
-    return Heads({row.status: ListHead(*row) for row in rows})
 
 
 def changed_people(session: Session, board_id: int, since: int, until: int) -> set[int]:
@@ -183,3 +142,143 @@ def _encode(cells: Sequence[Cell]) -> bytes:
         return "\x1f".join(
             cell if isinstance(cell, str) else "\x1e" + repr(cell) for cell in cells
         ).encode("utf-8", "surrogatepass")
+
+
+# -- the rows of a new list against the newest ------------------------------------------
+
+
+class StoredRow(NamedTuple):
+    """A row of the board's newest list, as far as a new file needs to know it (a named
+    tuple: one is made for every stored row of a board on every upload)."""
+
+    id: int
+    person_id: int
+    personeelsnummer: str | None
+
+
+def newest_rows(session: Session, board_id: int) -> tuple[dict[bytes, StoredRow], list[StoredRow]]:
+    """The rows of the board's newest list by fingerprint, and those stored before
+    fingerprints existed (they have none)."""
+    query = select(
+        StaffListRow.fingerprint,
+        StaffListRow.id,
+        StaffListRow.person_id,
+        StaffListRow.personeelsnummer,
+    ).where(newest(board_id))
+    printed: dict[bytes, StoredRow] = {}
+    unprinted: list[StoredRow] = []
+    for print_, row_id, person_id, number in session.execute(query):
+        stored = StoredRow(row_id, person_id, number)
+        if print_ is None:
+            unprinted.append(stored)
+        else:
+            printed[print_] = stored
+    return printed, unprinted
+
+
+def _by_name(fields: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]:
+    """A getter of the columns ``names`` of rows with these ``fields``: the columns are
+    found by name once per result, then taken by index (a SQLAlchemy Row's attribute costs
+    ten times as much, on lists of a board's every row)."""
+    getter: Callable[[Sequence[Any]], Any] = itemgetter(
+        *(list(fields).index(name) for name in names)
+    )
+    return getter
+
+
+def _terms_reader(fields: Sequence[str]) -> Callable[[Sequence[Any]], Terms]:
+    take = _by_name(fields, *TERM_COLUMNS)
+    return lambda row: Terms(*take(row))
+
+
+def newest_terms_by_person(
+    session: Session, board_id: int, row_ids: Collection[int]
+) -> list[tuple[int, Terms]]:
+    """(person, terms) of the rows ``row_ids`` of the board's newest list."""
+    query = select(
+        StaffListRow.id,
+        StaffListRow.person_id,
+        *(getattr(StaffListRow, name) for name in TERM_COLUMNS),
+    ).where(newest(board_id))
+    result = session.execute(query)
+    fields = list(result.keys())
+    row_id, person = _by_name(fields, "id"), _by_name(fields, "person_id")
+    terms = _terms_reader(fields)
+    return [(person(row), terms(row)) for row in result.all() if row_id(row) in row_ids]
+
+
+_LIST = bindparam("list", type_=Integer())
+_MEMBER_TERMS = Lookup(
+    select(StaffListRow.person_id, *(getattr(StaffListRow, n) for n in TERM_COLUMNS)).where(
+        members(_LIST, _BOARD)
+    ),
+    StaffListRow.person_id,
+)
+
+
+def member_terms(
+    session: Session, board_id: int, staff_list_id: int, people: Sequence[int]
+) -> dict[int, Terms]:
+    """The terms of ``people`` in one list of the board, by person."""
+    rows = _MEMBER_TERMS.rows(session, {"board": board_id, "list": staff_list_id}, people)
+    if not rows:
+        return {}
+    person, terms = _by_name(rows[0]._fields, "person_id"), _terms_reader(rows[0]._fields)
+    return {person(row): terms(row) for row in rows}
+
+
+def members_with_screening(
+    session: Session, staff_list_id: int, board_id: int
+) -> list[tuple[StaffListRow, str | None]]:
+    """The rows of a list, by name, each with its person's subscription status (or None)."""
+    rows = session.execute(
+        select(StaffListRow, Subscription.status)
+        .outerjoin(Subscription, Subscription.person_id == StaffListRow.person_id)
+        .where(members(staff_list_id, board_id))
+        .order_by(
+            StaffListRow.surname,
+            StaffListRow.prefix,
+            StaffListRow.initials,
+            StaffListRow.personeelsnummer,
+        )
+    ).all()
+    return [(row, screening) for row, screening in rows]
+
+
+# -- storing a list's rows ---------------------------------------------------------------
+
+
+# A row's own values, after who and where, by name: what a staff list's row says.
+ROW_COLUMNS = ("surname", "prefix", "initials", "first_names", *TERM_COLUMNS)
+_ROW_VALUES = attrgetter(*ROW_COLUMNS)
+_ROW_INSERT = ("board_id", "staff_list_id", "fingerprint", "person_id", *ROW_COLUMNS)
+
+
+def add_rows(
+    session: Session,
+    board_id: int,
+    staff_list_id: int,
+    rows: Iterable[tuple[bytes, int, Any]],
+) -> None:
+    """Store the rows a list brings in: (fingerprint, person, a row with the
+    :data:`ROW_COLUMNS` as attributes)."""
+    insert_rows(
+        session,
+        table(StaffListRow),
+        _ROW_INSERT,
+        [
+            (board_id, staff_list_id, fingerprint, person_id, *_ROW_VALUES(row))
+            for fingerprint, person_id, row in rows
+        ],
+    )
+
+
+def mark_removed(session: Session, row_ids: Sequence[int], staff_list_id: int) -> None:
+    """The rows ``row_ids`` end with list ``staff_list_id``: it dropped or changed them."""
+    rows_table = table(StaffListRow)
+    for chunk in chunks(row_ids):
+        session.execute(
+            update(rows_table)
+            .where(rows_table.c.id.in_(chunk))
+            .values(removed_in_list_id=staff_list_id)
+        )
