@@ -21,15 +21,12 @@ import structlog
 
 from vogscreen.domain.plan import (
     BoardDiff,
-    Current,
-    Desired,
     Preview,
     diff_board,
     preview_counts,
     removal_guard,
 )
 from vogscreen.domain.statuses import HoldReason, StaffListStatus
-from vogscreen.domain.terms import terms_of
 from vogscreen.pipeline.followup import close_by_staff_list, close_for_ended_employments
 from vogscreen.store import audit, cases, employments, list_status
 from vogscreen.store import staff_lists as snapshot
@@ -125,14 +122,8 @@ def _plan(
         )
     rows = employments.listed(session, board_id, staff_list_id, people)
     known = employments.board_employments(session, board_id, people)
-    current = [
-        Current(employment_id=e.id, person=e.person_id, terms=terms_of(e))
-        for e in known
-        if e.ended_at is None
-    ]
-    diff = diff_board(
-        (Desired(person=r.person_id, terms=terms_of(r)) for r in rows), current, today
-    )
+    current = employments.as_current(known)
+    diff = diff_board(employments.as_desired(rows), current, today)
     preview = preview_counts(diff, len(current) if current_total is None else current_total)
     return _Plan(rows, known, diff, preview, everyone=people is None and not known)
 

@@ -19,9 +19,9 @@ from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, insert, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Insert
 
-from vogscreen.domain.plan import Current
-from vogscreen.domain.terms import TERM_COLUMNS, Terms, terms_of
-from vogscreen.store.bulk import Lookup, Rows, dialect_of
+from vogscreen.domain.plan import Current, Desired
+from vogscreen.domain.terms import TERM_COLUMNS, Terms
+from vogscreen.store.bulk import Lookup, Rows, by_name, dialect_of, terms_reader
 from vogscreen.store.models import Board, Employment, Person, StaffListRow, table
 from vogscreen.store.staff_lists import members
 
@@ -44,10 +44,35 @@ def current_employments(
     session: Session, board_id: int, people: Sequence[int] | None = None
 ) -> list[Current[int]]:
     """The board's current employments (of ``people`` only, when given), keyed by person."""
+    return as_current(_CURRENT_EMPLOYMENTS.rows(session, {"board": board_id}, people))
+
+
+def as_current(rows: Sequence[Row[Any]]) -> list[Current[int]]:
+    """Employment rows (``id``, ``person_id``, the terms; ``ended_at`` when selected) as the
+    plan's current employments: those not ended."""
+    if not rows:
+        return []
+    fields = rows[0]._fields
+    row_id, person, terms = (
+        by_name(fields, "id"),
+        by_name(fields, "person_id"),
+        terms_reader(fields),
+    )
+    ended = by_name(fields, "ended_at") if "ended_at" in fields else (lambda row: None)
     return [
-        Current(employment_id=row.id, person=row.person_id, terms=terms_of(row))
-        for row in _CURRENT_EMPLOYMENTS.rows(session, {"board": board_id}, people)
+        Current(employment_id=row_id(row), person=person(row), terms=terms(row))
+        for row in rows
+        if ended(row) is None
     ]
+
+
+def as_desired(rows: Sequence[Row[Any]]) -> list[Desired[int]]:
+    """A list's rows (``person_id`` and the terms, as :func:`listed` gives them) as the
+    plan's desired employments."""
+    if not rows:
+        return []
+    person, terms = by_name(rows[0]._fields, "person_id"), terms_reader(rows[0]._fields)
+    return [Desired(person=person(row), terms=terms(row)) for row in rows]
 
 
 def current_and_lapsed(session: Session, board_id: int, today: dt.date) -> tuple[int, set[int]]:

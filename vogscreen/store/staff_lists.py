@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from vogscreen.domain.statuses import StaffListStatus
 from vogscreen.domain.terms import TERM_COLUMNS, Cell, Terms
-from vogscreen.store.bulk import Lookup, chunks, insert_rows
+from vogscreen.store.bulk import Lookup, by_name, chunks, insert_rows, terms_reader
 from vogscreen.store.models import Board, StaffList, StaffListRow, Subscription, table
 
 
@@ -176,21 +176,6 @@ def newest_rows(session: Session, board_id: int) -> tuple[dict[bytes, StoredRow]
     return printed, unprinted
 
 
-def _by_name(fields: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]:
-    """A getter of the columns ``names`` of rows with these ``fields``: the columns are
-    found by name once per result, then taken by index (a SQLAlchemy Row's attribute costs
-    ten times as much, on lists of a board's every row)."""
-    getter: Callable[[Sequence[Any]], Any] = itemgetter(
-        *(list(fields).index(name) for name in names)
-    )
-    return getter
-
-
-def _terms_reader(fields: Sequence[str]) -> Callable[[Sequence[Any]], Terms]:
-    take = _by_name(fields, *TERM_COLUMNS)
-    return lambda row: Terms(*take(row))
-
-
 def newest_terms_by_person(
     session: Session, board_id: int, row_ids: Collection[int]
 ) -> list[tuple[int, Terms]]:
@@ -202,8 +187,8 @@ def newest_terms_by_person(
     ).where(newest(board_id))
     result = session.execute(query)
     fields = list(result.keys())
-    row_id, person = _by_name(fields, "id"), _by_name(fields, "person_id")
-    terms = _terms_reader(fields)
+    row_id, person = by_name(fields, "id"), by_name(fields, "person_id")
+    terms = terms_reader(fields)
     return [(person(row), terms(row)) for row in result.all() if row_id(row) in row_ids]
 
 
@@ -223,7 +208,7 @@ def member_terms(
     rows = _MEMBER_TERMS.rows(session, {"board": board_id, "list": staff_list_id}, people)
     if not rows:
         return {}
-    person, terms = _by_name(rows[0]._fields, "person_id"), _terms_reader(rows[0]._fields)
+    person, terms = by_name(rows[0]._fields, "person_id"), terms_reader(rows[0]._fields)
     return {person(row): terms(row) for row in rows}
 
 
