@@ -28,8 +28,7 @@ from vogscreen.domain.plan import (
 )
 from vogscreen.domain.statuses import HoldReason, StaffListStatus
 from vogscreen.pipeline.followup import close_by_staff_list, close_for_ended_employments
-from vogscreen.store import audit, cases, employments, list_status
-from vogscreen.store import staff_lists as snapshot
+from vogscreen.store import audit, cases, employments, list_status, staff_lists
 from vogscreen.store.list_status import BoardToApply, PendingList
 from vogscreen.store.subscriptions import SubscriptionChanges, drifted_people, sync_people
 
@@ -118,7 +117,7 @@ def _plan(
         # since (and those whose datum_uit_dienst has passed) can need a change.
         current_total, lapsed = employments.current_and_lapsed(session, board_id, today)
         people = sorted(
-            snapshot.changed_people(session, board_id, last_applied, staff_list_id) | lapsed
+            staff_lists.changed_people(session, board_id, last_applied, staff_list_id) | lapsed
         )
     rows = employments.listed(session, board_id, staff_list_id, people)
     known = employments.board_employments(session, board_id, people)

@@ -34,9 +34,8 @@ from vogscreen.pipeline import intake_checks as checks
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.pipeline.intake_checks import Compared
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store import audit, persons
+from vogscreen.store import audit, persons, staff_lists
 from vogscreen.store import list_records as records
-from vogscreen.store import staff_lists as snapshot
 from vogscreen.store.boards import board_by_number
 from vogscreen.store.database import transaction
 from vogscreen.store.foreign_lists import other_boards_file
@@ -311,7 +310,7 @@ def _write(intake: _Intake, file: Compared) -> int:
     with transaction(app.sessions) as session:
         # The chain of a board's lists must stay linear: lock the board, then make sure no
         # other list was stored since this file was compared with the newest.
-        head = snapshot.lock_head(session, board_id)
+        head = staff_lists.lock_head(session, board_id)
         if head != file.base_id:
             raise StateConflict(
                 "another staff list of this board was stored while this one was being "
@@ -325,7 +324,7 @@ def _write(intake: _Intake, file: Compared) -> int:
         person_ids = {index: person.id for index, person in file.known.items()}
         person_ids.update(persons.add_persons(session, now, new_persons))
         staff_list_id = _add_list(intake, session, file, now)
-        snapshot.add_rows(
+        staff_lists.add_rows(
             session,
             board_id,
             staff_list_id,
@@ -334,7 +333,7 @@ def _write(intake: _Intake, file: Compared) -> int:
                 for row, index in zip(rows, file.indexes, strict=True)
             ],
         )
-        snapshot.mark_removed(session, [row.id for row in file.removed], staff_list_id)
+        staff_lists.mark_removed(session, [row.id for row in file.removed], staff_list_id)
         _audit_written(intake, session, file, staff_list_id, now, len(new_persons))
         return staff_list_id
 

@@ -27,7 +27,7 @@ from vogscreen.intake.saved import believable
 from vogscreen.intake.validate import Validated, validate_table
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import list_records as records
-from vogscreen.store import staff_lists as snapshot
+from vogscreen.store import staff_lists
 from vogscreen.store.employments import current_and_lapsed, current_employments
 from vogscreen.store.persons import KnownPerson, known_by_index
 from vogscreen.store.staff_lists import StoredRow
@@ -87,8 +87,10 @@ def _compare(
         if column is not None:
             labels.setdefault(column, name)
     # Rows stored before fingerprints existed are never carried: they are all replaced.
-    base, unprinted = snapshot.newest_rows(session, board_id) if base_id is not None else ({}, [])
-    fingerprint = snapshot.fingerprinter(app.vault.fingerprint_key, table.kind, table.header)
+    base, unprinted = (
+        staff_lists.newest_rows(session, board_id) if base_id is not None else ({}, [])
+    )
+    fingerprint = staff_lists.fingerprinter(app.vault.fingerprint_key, table.kind, table.header)
     carried: dict[int, StoredRow] = {}
     taken: set[bytes] = set()
     fingerprints: dict[int, bytes] = {}
@@ -205,7 +207,7 @@ def preview(
     # The newest list is pending or held: its carried rows are compared too.
     wanted = {row.id for row in file.carried.values()}
     carried_rows = (
-        snapshot.newest_terms_by_person(session, board_id, wanted) if file.carried else []
+        staff_lists.newest_terms_by_person(session, board_id, wanted) if file.carried else []
     )
     fresh.extend(Desired(person=person, terms=terms) for person, terms in carried_rows)
     current = current_employments(session, board_id)
@@ -255,14 +257,14 @@ def undone(
 ) -> int:
     """How many people's changes of the pending list (against the applied one) the file
     would put back as they were: a new hire left out, a leaver back, a change reverted."""
-    people = sorted(snapshot.changed_people(session, board_id, applied or 0, pending))
+    people = sorted(staff_lists.changed_people(session, board_id, applied or 0, pending))
     if not people:
         return 0
 
     def terms(staff_list: int | None, who: Sequence[int]) -> dict[int, Terms]:
         if staff_list is None or not who:
             return {}
-        return snapshot.member_terms(session, board_id, staff_list, who)
+        return staff_lists.member_terms(session, board_id, staff_list, who)
 
     before, after = terms(applied, people), terms(pending, people)
     wanted = set(people)

@@ -11,7 +11,7 @@ from vogscreen.domain.statuses import HoldReason, StaffListStatus
 from vogscreen.pipeline.boards import get_board
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import list_records as records
-from vogscreen.store import staff_lists as snapshot
+from vogscreen.store import staff_lists
 
 if TYPE_CHECKING:
     from vogscreen.store.models import StaffList
@@ -54,7 +54,7 @@ def current_staff(app: App, number: str) -> StaffOverview:
         staff_list = records.newest_live(session, board.id)
         if staff_list is None:
             return StaffOverview(board.number, None, None, None, [])
-        rows = snapshot.members_with_screening(session, staff_list.id, board.id)
+        rows = staff_lists.members_with_screening(session, staff_list.id, board.id)
         members = [
             StaffMember(
                 personeelsnummer=row.personeelsnummer,
