@@ -19,6 +19,7 @@ VOCABULARIES = (
     s.CaseOutcome,
     s.NotificationStatus,
     s.RunOutcome,
+    s.Operation,
 )
 WORDS = {member.value for vocabulary in VOCABULARIES for member in vocabulary}
 

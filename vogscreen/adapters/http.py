@@ -34,6 +34,7 @@ from vogscreen.domain.errors import (
     ConfigurationError,
     NotFound,
 )
+from vogscreen.domain.statuses import Operation
 from vogscreen.ports.authority import (
     HitPage,
     ItemResult,
@@ -62,10 +63,14 @@ class HttpAuthority:
         self._client = client
 
     def subscribe(self, items: Sequence[SubscribeItem]) -> list[ItemResult]:
-        return self._batches(wire.SUBSCRIBE_PATH, "subscribe", items, wire.subscribe_request)
+        return self._batches(
+            wire.SUBSCRIBE_PATH, Operation.SUBSCRIBE, items, wire.subscribe_request
+        )
 
     def unsubscribe(self, items: Sequence[UnsubscribeItem]) -> list[ItemResult]:
-        return self._batches(wire.UNSUBSCRIBE_PATH, "unsubscribe", items, wire.unsubscribe_request)
+        return self._batches(
+            wire.UNSUBSCRIBE_PATH, Operation.UNSUBSCRIBE, items, wire.unsubscribe_request
+        )
 
     def list_subscriptions(self, page: str | None = None) -> SubscriptionPage:
         params = {"page_token": page} if page else None

@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable, NotFound
-from vogscreen.domain.statuses import AnswerField
+from vogscreen.domain.statuses import AnswerField, Operation
 from vogscreen.ports.authority import (
     HitInfo,
     HitPage,
@@ -126,10 +126,10 @@ class MockAuthority:
     # -- the port ---------------------------------------------------------------------
 
     def subscribe(self, items: Sequence[SubscribeItem]) -> list[ItemResult]:
-        return self._write("subscribe", items, self._apply_subscribes)
+        return self._write(Operation.SUBSCRIBE, items, self._apply_subscribes)
 
     def unsubscribe(self, items: Sequence[UnsubscribeItem]) -> list[ItemResult]:
-        return self._write("unsubscribe", items, self._apply_unsubscribes)
+        return self._write(Operation.UNSUBSCRIBE, items, self._apply_unsubscribes)
 
     def list_subscriptions(self, page: str | None = None) -> SubscriptionPage:
         after = _decode_page(page) if page else ""
