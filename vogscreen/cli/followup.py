@@ -6,8 +6,10 @@ import json
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from vogscreen.cli.context import EXIT_FAILED, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, Context, err, out, pass_context, styled
+from vogscreen.domain.statuses import NotificationStatus
 from vogscreen.pipeline import followup as case_service
 from vogscreen.pipeline.hits import list_hits, poll
 from vogscreen.pipeline.notify import notify
@@ -56,7 +58,7 @@ def hits_list(context: Context, unrouted: bool, as_json: bool) -> None:
             row["authority_hit_id"],
             row["raised_at"][:16],
             row["received_at"][:16],
-            "yes" if row["routed"] else "[yellow]no[/]",
+            "yes" if row["routed"] else Text("no", style="yellow"),
         )
     out.print(table if rows else "No hits.")
 
@@ -78,9 +80,9 @@ def notify_command(context: Context, as_json: bool) -> None:
             f"{summary.deferred} to try again later."
         )
         for message_id, error in summary.failures:
-            err.print(f"[red]failed[/] {message_id}: {error}")
+            err.print(styled("red", NotificationStatus.FAILED, f" {message_id}: {error}"))
     if summary.stopped:
-        err.print(f"[red]Stopped:[/] {summary.stopped}")
+        err.print(styled("red", "Stopped:", f" {summary.stopped}"))
         raise SystemExit(EXIT_FAILED)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from vogscreen.cli.context import EXIT_USAGE, err, out
+from vogscreen.cli.context import EXIT_USAGE, err, out, styled
 from vogscreen.runtime.crypto import create_key_file, fresh_keys
 
 
@@ -32,7 +32,7 @@ def generate(key_file: Path | None) -> None:
     """
     if key_file is not None:
         if not create_key_file(key_file):
-            err.print(f"[red]error:[/] {key_file} already exists; it is left as it is")
+            err.print(styled("red", "error:", f" {key_file} already exists; it is left as it is"))
             raise SystemExit(EXIT_USAGE)
         out.print(f"Wrote a fresh key pair to {key_file} (mode 0600). Keep a backup of it.")
         return

@@ -16,6 +16,7 @@ from vogscreen.cli.context import (
     err,
     out,
     pass_context,
+    styled,
 )
 from vogscreen.domain.errors import (
     ConfigurationError,
@@ -44,13 +45,13 @@ class _Group(click.Group):
                     raise
                 raise ours from None
         except (InvalidInput, ConfigurationError) as exc:
-            err.print(f"[red]error:[/] {exc}")
+            err.print(styled("red", "error:", f" {exc}"))
             ctx.exit(EXIT_USAGE)
         except (LeaseHeld, DatabaseBusy) as exc:
-            err.print(f"[yellow]busy:[/] {exc}")
+            err.print(styled("yellow", "busy:", f" {exc}"))
             ctx.exit(EXIT_BUSY)
         except VogscreenError as exc:
-            err.print(f"[red]error:[/] {exc}")
+            err.print(styled("red", "error:", f" {exc}"))
             ctx.exit(EXIT_FAILED)
 
 
@@ -67,7 +68,7 @@ def cli(ctx: click.Context) -> None:
     try:
         settings = load_settings()
     except VogscreenError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(styled("red", "error:", f" {exc}"))
         ctx.exit(EXIT_USAGE)
     configure_logging(settings.log_level, settings.log_format)
     ctx.obj = Context(settings)

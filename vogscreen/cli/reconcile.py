@@ -8,7 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context, styled
 from vogscreen.domain.plan import BoardDiff
 from vogscreen.pipeline import reconcile as reconciliation
 from vogscreen.pipeline.authority_check import validate
@@ -82,19 +82,26 @@ def reconcile_command(context: Context, board: str | None, dry_run: bool, as_jso
 
 def _print_summary(app: App, summary: ReconcileSummary) -> None:
     title = "Plan (dry run: nothing written, nothing sent)" if summary.dry_run else "Reconciled"
-    out.print(f"[bold]{title}[/]")
+    out.print(styled("bold", title))
     _print_boards(summary)
     for result in summary.apply.boards:
         for staff_list in result.superseded:
             out.print(
-                f"[yellow]Staff list {staff_list} of board {result.board} is superseded[/] by "
-                f"staff list {result.superseded_by}: it was never applied."
+                styled(
+                    "yellow",
+                    f"Staff list {staff_list} of board {result.board} is superseded",
+                    f" by staff list {result.superseded_by}: it was never applied.",
+                )
             )
     for result in summary.apply.held:
         out.print(
-            f"[yellow]Held[/] staff list {result.staff_list} of board {result.board}: "
-            f"{result.reason}. `vogscreen staff confirm {result.staff_list}` applies it, "
-            f"`vogscreen staff reject {result.staff_list}` discards it."
+            styled(
+                "yellow",
+                "Held",
+                f" staff list {result.staff_list} of board {result.board}: "
+                f"{result.reason}. `vogscreen staff confirm {result.staff_list}` applies it, "
+                f"`vogscreen staff reject {result.staff_list}` discards it.",
+            )
         )
     if summary.apply.lapsed:
         out.print(f"{summary.apply.lapsed} employment(s) ended because datum_uit_dienst passed.")
@@ -114,7 +121,11 @@ def _print_summary(app: App, summary: ReconcileSummary) -> None:
     if drained.rejections:
         _print_rejections(app, drained.rejections)
     if drained.stopped:
-        err.print(f"[red]Stopped:[/] {drained.stopped}. Queued operations are retried next run.")
+        err.print(
+            styled(
+                "red", "Stopped:", f" {drained.stopped}. Queued operations are retried next run."
+            )
+        )
 
 
 def _print_boards(summary: ReconcileSummary) -> None:

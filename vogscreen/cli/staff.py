@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context
+from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context, styled
 from vogscreen.cli.csvout import write_csv
 from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline import intake as service
@@ -66,8 +66,12 @@ def _print_report(report: UploadReport) -> None:
     counts = report.counts
     if report.status == UploadOutcome.REJECTED:
         out.print(
-            f"[red]Rejected[/] {report.filename} for board {report.board}: "
-            f"{len(report.problems)} problem(s) in {counts['rows']} row(s). Nothing was stored."
+            styled(
+                "red",
+                "Rejected",
+                f" {report.filename} for board {report.board}: {len(report.problems)} "
+                f"problem(s) in {counts['rows']} row(s). Nothing was stored.",
+            )
         )
         table = Table("line", "column", "code", "problem")
         for problem in report.problems[:_SHOWN_PROBLEMS]:
@@ -92,33 +96,49 @@ def _print_report(report: UploadReport) -> None:
     if report.status == UploadOutcome.HELD:
         verb = "Would hold" if report.dry_run else "Received"
     stored = " (dry run: nothing stored)" if report.dry_run else f" as staff list {report.id}"
-    out.print(f"[green]{verb}[/] {report.filename} for board {report.board}{stored}.")
+    out.print(styled("green", verb, f" {report.filename} for board {report.board}{stored}."))
     table = Table(*COUNT_KEYS)
     table.add_row(*(str(counts[key]) for key in COUNT_KEYS))
     out.print(table)
     if report.status == UploadOutcome.HELD and report.reason:
         if report.dry_run:
             out.print(
-                f"[yellow]Would be held[/] ({report.hold}): {report.reason}. Handed in, it "
-                "would wait for an operator to confirm or reject it."
+                styled(
+                    "yellow",
+                    "Would be held",
+                    f" ({report.hold}): {report.reason}. Handed in, it "
+                    "would wait for an operator to confirm or reject it.",
+                )
             )
         else:
             out.print(
-                f"[yellow]Held[/] ({report.hold}) and not applied: {report.reason}. Check the "
-                f"file; then `vogscreen staff confirm {report.id}` applies it, "
-                f"`vogscreen staff reject {report.id}` discards it."
+                styled(
+                    "yellow",
+                    "Held",
+                    f" ({report.hold}) and not applied: {report.reason}. Check the "
+                    f"file; then `vogscreen staff confirm {report.id}` applies it, "
+                    f"`vogscreen staff reject {report.id}` discards it.",
+                )
             )
     if report.supersedes:
         would = "would supersede" if report.dry_run else "supersedes"
         out.print(
-            f"[yellow]This list {would}[/] pending staff list(s) "
-            f"{', '.join(map(str, report.supersedes))}: they will never be applied."
+            styled(
+                "yellow",
+                f"This list {would}",
+                " pending staff list(s) "
+                f"{', '.join(map(str, report.supersedes))}: they will never be applied.",
+            )
         )
     if report.undoes and report.undoes["people"]:
         out.print(
-            f"[yellow]It undoes[/] the changes of pending staff list "
-            f"{report.undoes['staff_list']} for {report.undoes['people']} person(s): new staff "
-            "left out, leavers back or changes reverted."
+            styled(
+                "yellow",
+                "It undoes",
+                " the changes of pending staff list "
+                f"{report.undoes['staff_list']} for {report.undoes['people']} person(s): new staff "
+                "left out, leavers back or changes reverted.",
+            )
         )
 
 
@@ -143,7 +163,7 @@ def show(context: Context, number: str, csv_path: Path | None) -> None:
         f"{overview.staff_list_id} ({overview.staff_list_status}, received {received} UTC)."
     )
     if overview.hold is not None:
-        out.print(f"[yellow]Held[/] ({overview.hold}): {overview.reason}.")
+        out.print(styled("yellow", "Held", f" ({overview.hold}): {overview.reason}."))
     header = [
         "personeelsnummer",
         "name",

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from vogscreen.cli.context import Context, out, pass_context
+from vogscreen.cli.context import Context, out, pass_context, styled
 from vogscreen.domain.statuses import (
     CaseStatus,
     NotificationStatus,
@@ -76,6 +76,6 @@ def print_status(report: dict[str, Any]) -> None:
         f"{notifications[NotificationStatus.FAILED]} failed."
     )
     if report["healthy"]:
-        out.print("[green]Healthy.[/]")
+        out.print(styled("green", "Healthy."))
     else:
-        out.print("[red]Not healthy:[/] " + "; ".join(report["problems"]))
+        out.print(styled("red", "Not healthy:", " " + "; ".join(report["problems"])))

@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Date, Integer, Row, and_, bindparam, case, func, insert, or_, select, update
@@ -126,16 +125,18 @@ def board_employments(
     return _BOARD_EMPLOYMENTS.rows(session, {"board": board_id}, people)
 
 
-_LISTED_NAMES = attrgetter(*_NAMES)
-_RECORDED_NAMES = attrgetter(*("p_" + name for name in _NAMES))
-
-
 def update_names(session: Session, rows: Sequence[Row[Any]]) -> None:
     """Keep each person's name as the newest applied list (its :func:`listed` rows) spells it."""
+    if not rows:
+        return
+    fields = rows[0]._fields
+    person = by_name(fields, "person_id")
+    listed_names = by_name(fields, *_NAMES)
+    recorded_names = by_name(fields, *("p_" + name for name in _NAMES))
     changed = [
-        {"pid": r.person_id, **{"v_" + n: v for n, v in zip(_NAMES, names, strict=True)}}
+        {"pid": person(r), **{"v_" + n: v for n, v in zip(_NAMES, names, strict=True)}}
         for r in rows
-        if (names := _LISTED_NAMES(r)) != _RECORDED_NAMES(r)
+        if (names := listed_names(r)) != recorded_names(r)
     ]
     if changed:
         session.execute(
