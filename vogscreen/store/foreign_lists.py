@@ -67,10 +67,14 @@ def other_boards_file(
         )
     if not schools:
         return None
-    parameters = {"board": board_id, "schools": sorted(schools)}
-    foreign = set(session.scalars(_SCHOOLS_ELSEWHERE, parameters)) - set(
-        session.scalars(_OWN_SCHOOLS, parameters)
-    )
+    # The board's own schools first: they are nearly always all of them, and then the scan
+    # of every other board's employments is not needed (it cost 11 s of a 26 s churn day
+    # at 100k people, run once per board).
+    own = set(session.scalars(_OWN_SCHOOLS, {"board": board_id, "schools": sorted(schools)}))
+    new = sorted(schools - own)
+    if not new:
+        return None
+    foreign = set(session.scalars(_SCHOOLS_ELSEWHERE, {"board": board_id, "schools": new}))
     if not foreign:
         return None
     return (
