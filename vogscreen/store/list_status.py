@@ -75,17 +75,17 @@ def boards_with_pending_lists(session: Session, board_number: str | None) -> lis
     query = _WITH_PENDING
     if board_number is not None:
         query = query.where(Board.number == board_number)
-    return [BoardToApply(*row) for row in session.execute(query)]
+    return [BoardToApply(**row._mapping) for row in session.execute(query)]
 
 
 def board_to_apply(session: Session, board_id: int) -> BoardToApply:
     row = session.execute(select(*_BOARD_COLUMNS).where(Board.id == board_id)).one()
-    return BoardToApply(*row)
+    return BoardToApply(**row._mapping)
 
 
 def pending_lists(session: Session, board_id: int) -> list[PendingList]:
     """The board's pending lists, oldest first, locked until the transaction ends."""
-    return [PendingList(*row) for row in session.execute(_PENDING, {"board": board_id})]
+    return [PendingList(**row._mapping) for row in session.execute(_PENDING, {"board": board_id})]
 
 
 def last_applied(session: Session, board_id: int) -> int | None:
