@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
@@ -19,6 +20,9 @@ from vogscreen.adapters.mock import MockAuthority, create
 from vogscreen.runtime.bootstrap import App, bootstrap
 from vogscreen.runtime.settings import Settings, load_settings
 from vogscreen.testing import FakeClock
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 BACKEND = os.environ.get("VOGSCREEN_TEST_DB", "sqlite")
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
@@ -123,3 +127,14 @@ def mock(app: App) -> Iterator[MockAuthority]:
     authority = create(app)
     yield authority
     authority.close()
+
+
+@pytest.fixture
+def portal(app: App) -> Iterator[TestClient]:
+    """The board portal on the test database, through Starlette's in-process client."""
+    from fastapi.testclient import TestClient
+
+    from vogscreen.web.app import create_app
+
+    with TestClient(create_app(app), base_url="http://127.0.0.1:8000") as client:
+        yield client

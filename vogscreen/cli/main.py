@@ -7,7 +7,17 @@ import sys
 import click
 
 from vogscreen import __version__
-from vogscreen.cli import authority, boards, followup, keys, reconcile, staff, status, worker
+from vogscreen.cli import (
+    authority,
+    boards,
+    followup,
+    keys,
+    reconcile,
+    serve,
+    staff,
+    status,
+    worker,
+)
 from vogscreen.cli.context import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -133,6 +143,7 @@ def _register() -> None:
     cli.add_command(staff.staff)
     cli.add_command(status.status)
     cli.add_command(keys.keys)
+    cli.add_command(serve.serve)
 
 
 _register()

@@ -106,6 +106,18 @@ class CaseOutcome(StrEnum):
 class NotificationKind(StrEnum):
     HIT = "hit"
     REMINDER = "reminder"
+    # Letters about the board's own data, with no case: a rejected or held staff list, a
+    # person the authority refused (unknown BSN, birth date that does not match).
+    LIST_REJECTED = "list_rejected"
+    LIST_HELD = "list_held"
+    PERSON_REFUSED = "person_refused"
+
+
+class LoginMethod(StrEnum):
+    """How a portal session was opened. Only the e-mail link exists; an OIDC login (through
+    an eHerkenning broker) is the planned second method, next to it."""
+
+    EMAIL_LINK = "email_link"
 
 
 class NotificationStatus(StrEnum):

@@ -16,9 +16,10 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vogscreen.domain.errors import (
@@ -176,3 +177,13 @@ def ensure_schema(engine: Engine, *, embedded: bool) -> None:
 # The driver's error when the database itself fails (locked, unreachable, gone), by a name
 # the layers above the store can catch without importing SQLAlchemy.
 DatabaseFailure = OperationalError
+
+
+def answers(engine: Engine) -> bool:
+    """Whether the database answers a trivial query now (the portal's readiness)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return False
+    return True

@@ -284,6 +284,9 @@ class Case(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[dt.datetime | None]
     last_reminder_at: Mapped[dt.datetime | None]
+    # What the board recorded when it resolved the case: the date of the new VOG, a note.
+    vog_date: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Notification(Base):
@@ -298,8 +301,13 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A hit's letter and its reminders belong to a case; a letter about the board's own
+    # data names its staff list or the employment the authority refused instead.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    staff_list_id: Mapped[int | None] = mapped_column(ForeignKey("staff_lists.id"))
+    employment_id: Mapped[int | None] = mapped_column(ForeignKey("employments.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None]
@@ -376,3 +384,64 @@ class KeyCheck(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for set-based statements on bulk paths."""
     return cast(Table, model.__table__)
+
+
+class ApiToken(Base):
+    """A board's API token. Only its SHA-256 digest is kept; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(320))
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class LoginRequest(Base):
+    """One request for a login link, known address or not: what the rate limits count.
+    The address and the client are kept only as digests."""
+
+    __tablename__ = "login_requests"
+    __table_args__ = (Index("ix_login_requests_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    address_digest: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    client_digest: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+
+
+class LoginLink(Base):
+    """A one-time login link mailed to a board's recipient: its digest, valid until
+    ``expires_at``, used at most once."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class PortalSession(Base):
+    """A signed-in person at a board. ``method`` says how they signed in (``LoginMethod``)
+    and ``principal`` who they are to that method: the e-mail address for a link, later the
+    subject of an OIDC login."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    principal: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
