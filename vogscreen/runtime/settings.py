@@ -45,6 +45,9 @@ class Settings:
     log_format: str = "auto"
     log_level: str = "info"
     actor: str = "operator"
+    # Where boards reach the portal: links in letters and login e-mails start here. An
+    # https URL also marks the session cookie Secure.
+    portal_url: str = "http://127.0.0.1:8000"
 
     @property
     def is_embedded(self) -> bool:
@@ -114,4 +117,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         log_level=env.get(PREFIX + "LOG_LEVEL", "info").lower(),
         actor=env.get(PREFIX + "ACTOR") or os.environ.get("USER") or "operator",
+        portal_url=(env.get(PREFIX + "PORTAL_URL") or "http://127.0.0.1:8000").rstrip("/"),
     )
