@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from vogscreen.mail.board_letters import BoardLetter, compose_board_letter
 from vogscreen.mail.compose import Letter, OutgoingMessage, TemplateSet
 
 LETTER = Letter(
@@ -86,3 +87,61 @@ def test_the_letters_read_in_english_with_english_dates(kind: str) -> None:
     assert "  Staff number:      unknown" in text.splitlines()
     for dutch in ("Beste", "vóór", "augustus", "onbekend", "Zaaknummer"):
         assert dutch not in text + html + str(parsed["Subject"])
+
+
+BOARD_LETTERS = [
+    BoardLetter("list_rejected", "Stichting X", "https://p.example/geschiedenis", LETTER.opened, 1),
+    BoardLetter("list_held", "Stichting X", "https://p.example/", LETTER.opened, hold="older_file"),
+    BoardLetter(
+        "person_refused",
+        "Stichting X",
+        "https://p.example/",
+        person_name="J. de Vries",
+        personeelsnummer="P7",
+        refusal="birth_date_mismatch",
+    ),
+]
+
+
+def compose_board(letter: BoardLetter, language: str) -> tuple[str, str, str]:
+    message = compose_board_letter(
+        letter,
+        sender="v@x.nl",
+        recipients=["hr@x.nl"],
+        message_id="<a@b>",
+        reply_to=None,
+        now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        language=language,
+    )
+    text, html = bodies(message)
+    return str(message.as_email()["Subject"]), text, html
+
+
+def test_the_board_letters_say_their_reason_in_dutch() -> None:
+    subjects, texts = zip(
+        *(compose_board(letter, "nl")[:2] for letter in BOARD_LETTERS), strict=True
+    )
+    assert subjects == (
+        "Uw personeelslijst is afgekeurd (1 fout)",
+        "Uw personeelslijst wacht op uw bevestiging",
+        "Controleer de gegevens van personeelsnummer P7",
+    )
+    assert "we hebben er 1 fout in gevonden" in texts[0]
+    assert "Het bestand is opgeslagen vóór de lijst die al is verwerkt" in texts[1]
+    assert "De geboortedatum op uw personeelslijst komt niet overeen" in texts[2]
+
+
+def test_an_unknown_hold_or_refusal_code_still_reads_as_a_sentence() -> None:
+    _, held, _ = compose_board(dataclasses.replace(BOARD_LETTERS[1], hold="new_code"), "nl")
+    assert "De lijst wordt pas verwerkt als u deze bevestigt." in held
+    _, refused, _ = compose_board(dataclasses.replace(BOARD_LETTERS[2], refusal=None), "nl")
+    assert "De autoriteit heeft de aanmelding geweigerd." in refused
+
+
+@pytest.mark.parametrize("letter", BOARD_LETTERS, ids=lambda letter: letter.kind)
+def test_the_board_letters_read_in_english(letter: BoardLetter) -> None:
+    subject, text, html = compose_board(letter, "en")
+    assert "Dear HR officer of Stichting X," in text and "Go to the portal</a>" in html
+    assert letter.portal_link in text.splitlines()
+    for dutch in ("Beste", "personeelslijst", "Controleer", "fout", "groet"):
+        assert dutch not in subject + text + html
