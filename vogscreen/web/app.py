@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from vogscreen import __version__
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import answers
-from vogscreen.web import api, pages
+from vogscreen.web import api, pages, problems
+from vogscreen.web.limits import max_body_size
 
 
 def create_app(app: App) -> FastAPI:
@@ -29,6 +30,7 @@ def create_app(app: App) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        max_body_size=max_body_size(app.settings),
     )
     portal.state.vogscreen = app
 
@@ -46,5 +48,6 @@ def create_app(app: App) -> FastAPI:
 
     api.install(portal)
     pages.install(portal)
+    problems.install(portal)
     portal.mount("/static", StaticFiles(packages=[("vogscreen.web", "static")]), name="static")
     return portal
