@@ -32,6 +32,7 @@ from vogscreen.intake import problems as p
 from vogscreen.intake.problems import Problem
 from vogscreen.intake.saved import believable, saved_at
 from vogscreen.pipeline import intake_checks as checks
+from vogscreen.pipeline import letters
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.pipeline.intake_checks import Compared
 from vogscreen.runtime.bootstrap import App
@@ -294,6 +295,14 @@ def _reject(intake: _Intake, row_count: int) -> UploadReport:
                     received_at=app.now(),
                     received_by=intake.actor,
                 )
+                # The board's HR hears of it, with the link to the report in the portal.
+                letters.queue_list_rejected(
+                    session,
+                    board_id=intake.board_id,
+                    staff_list_id=report.id,
+                    problems=len(report.problems),
+                    now=app.now(),
+                )
             audit.record(
                 session,
                 at=app.now(),
@@ -348,6 +357,14 @@ def _write(intake: _Intake, file: Compared) -> int:
         )
         staff_lists.mark_removed(session, [row.id for row in file.removed], staff_list_id)
         _audit_written(intake, session, file, staff_list_id, now, len(new_persons))
+        if intake.report.hold is not None:
+            letters.queue_list_held(
+                session,
+                board_id=board_id,
+                staff_list_id=staff_list_id,
+                hold=intake.report.hold,
+                now=now,
+            )
         return staff_list_id
 
 
