@@ -54,7 +54,6 @@ _CANDIDATES = (
         Notification.details,
         Notification.staff_list_id,
         StaffList.received_at.label("list_received_at"),
-        StaffList.filename.label("list_filename"),
         Board.number.label("board_number"),
         Case.reference,
         Case.deadline,
