@@ -17,11 +17,14 @@ from vogscreen.web.app import create_app
 # Every board page, under /besturen/{board}.
 PAGES = [
     "/",
+    "/aanleveren",
     "/geschiedenis",
     "/ontvangers",
 ]
 # Every board form, under /besturen/{board}, with a body that would be valid.
 FORMS = [
+    ("/aanleveren", {"stap": "voorbeeld"}),
+    ("/aanleveren", {"stap": "inleveren", "voorbeeld": "x"}),
     ("/ontvangers/toevoegen", {"adres": "nieuw@testscholen.nl"}),
     ("/ontvangers/verwijderen", {"adres": "hr@testscholen.nl"}),
 ]
