@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from rich.table import Table
 
 from vogscreen.cli.context import Context, out, pass_context
 from vogscreen.pipeline import boards as service
+from vogscreen.pipeline.tokens import create_token, list_tokens, revoke_token
 
 
 @click.group()
@@ -122,3 +125,59 @@ def set_(
         f"{view.removal_threshold_percent}% and {view.removal_threshold_count}; "
         f"follow-up {view.followup_weeks} weeks."
     )
+
+
+@board.group("token")
+def token() -> None:
+    """API tokens of a board, for its HR system (`Authorization: Bearer <token>`)."""
+
+
+@token.command("create")
+@click.argument("number")
+@click.option("--name", required=True, help='What uses it, e.g. "AFAS koppeling".')
+@click.option("--json", "as_json", is_flag=True, help='Print {"token": ..., "id": ...}.')
+@pass_context
+def token_create(context: Context, number: str, name: str, as_json: bool) -> None:
+    """Make a token for board NUMBER. It is printed once and never shown again."""
+    token_id, secret = create_token(context.app, number, name, context.app.settings.actor)
+    if as_json:
+        click.echo(json.dumps({"token": secret, "id": token_id}))
+        return
+    out.print(f"Token {token_id} for board {number} ({name}). Keep it now; it is not shown again:")
+    click.echo(secret)
+
+
+@token.command("list")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def token_list(context: Context, number: str, as_json: bool) -> None:
+    """List board NUMBER's tokens (never the tokens themselves)."""
+    views = list_tokens(context.app, number)
+    if as_json:
+        click.echo(json.dumps([view.as_dict() for view in views], indent=2))
+        return
+    if not views:
+        out.print(f"Board {number} has no tokens. Make one with `vogscreen board token create`.")
+        return
+    table = Table("id", "name", "created", "by", "last used", "revoked")
+    for view in views:
+        table.add_row(
+            str(view.id),
+            view.name,
+            view.created_at.isoformat(timespec="minutes"),
+            view.created_by,
+            view.last_used_at.isoformat(timespec="minutes") if view.last_used_at else "",
+            view.revoked_at.isoformat(timespec="minutes") if view.revoked_at else "",
+        )
+    out.print(table)
+
+
+@token.command("revoke")
+@click.argument("number")
+@click.argument("token_id", metavar="ID", type=int)
+@pass_context
+def token_revoke(context: Context, number: str, token_id: int) -> None:
+    """Revoke token ID of board NUMBER: from now on it is refused."""
+    revoke_token(context.app, number, token_id, context.app.settings.actor)
+    out.print(f"Revoked token {token_id} of board {number}.")

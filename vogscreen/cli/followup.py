@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
@@ -123,10 +124,30 @@ def cases_list(context: Context, board: str | None, only_open: bool, as_json: bo
 @click.argument("reference", metavar="CASE")
 @click.option("--outcome", type=click.Choice(case_service.OUTCOMES), required=True)
 @click.option("--by", "who", help="Who resolved it (default: VOGSCREEN_ACTOR or $USER).")
+@click.option(
+    "--vog-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date of the new VOG (YYYY-MM-DD), on or after the hit.",
+)
+@click.option("--note", help="A note, kept on the case.")
 @pass_context
-def cases_resolve(context: Context, reference: str, outcome: str, who: str | None) -> None:
+def cases_resolve(
+    context: Context,
+    reference: str,
+    outcome: str,
+    who: str | None,
+    vog_date: dt.datetime | None,
+    note: str | None,
+) -> None:
     """Resolve case CASE (its reference, e.g. VS-10001-000001)."""
-    case = case_service.resolve(context.app, reference, outcome, who)
+    case = case_service.resolve(
+        context.app,
+        reference,
+        outcome,
+        who,
+        vog_date=vog_date.date() if vog_date else None,
+        note=note,
+    )
     out.print(f"Resolved {case.reference}: {outcome}.")
 
 

@@ -25,6 +25,7 @@ import structlog
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
 from vogscreen.domain.retry import RetryPolicy, backoff, default_retry_policy
 from vogscreen.domain.statuses import Operation, OutboxStatus
+from vogscreen.pipeline import letters
 from vogscreen.ports.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
@@ -259,6 +260,8 @@ def _record(
     outbox.record_outcomes(session, outcomes, now)
     outbox.adopt_references(session, changes.adopt, now)
     outbox.fail_subscriptions(session, changes.fail, now)
+    # The board hears of a refused person (it is their data to check), never its BSN.
+    letters.queue_person_refused(session, changes.fail, now)
     outbox.end_subscriptions(session, changes.end, now)
     if outcomes:
         audit.record(

@@ -184,3 +184,44 @@ def _recipients(
     if not current:
         raise InvalidInput("a board must keep at least one HR recipient")
     return current
+
+
+def add_recipient(app: App, number: str, address: str, who: str) -> BoardView:
+    """Add an HR address to the board's recipients (already there: nothing changes)."""
+    (normalised,) = normalise_recipients([address])
+    with transaction(app.sessions) as session:
+        board = get_board(session, number)
+        if normalised not in board.recipients:
+            board.recipients = [*board.recipients, normalised]
+            _audit_recipient(app, session, board, "board.recipient_added", normalised, who)
+        return _view(board)
+
+
+def remove_recipient(app: App, number: str, address: str, who: str) -> BoardView:
+    """Remove an HR address from the board's recipients; the last one stays."""
+    (normalised,) = normalise_recipients([address])
+    with transaction(app.sessions) as session:
+        board = get_board(session, number)
+        if normalised not in board.recipients:
+            raise NotFound(f"{normalised} is not a recipient of board {board.number}")
+        if len(board.recipients) == 1:
+            raise StateConflict("a board must keep at least one HR recipient")
+        board.recipients = [kept for kept in board.recipients if kept != normalised]
+        _audit_recipient(app, session, board, "board.recipient_removed", normalised, who)
+        return _view(board)
+
+
+def _audit_recipient(
+    app: App, session: Session, board: Board, action: str, address: str, who: str
+) -> None:
+    audit.record(
+        session,
+        at=app.now(),
+        actor=who,
+        action=action,
+        entity="board",
+        entity_id=board.number,
+        board_id=board.id,
+        address=address,
+        recipients=len(board.recipients),
+    )

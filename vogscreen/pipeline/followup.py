@@ -32,18 +32,48 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
+MAX_NOTE = 2000
 
 
-def resolve(app: App, reference: str, outcome: str, who: str | None = None) -> Case:
+def resolve(
+    app: App,
+    reference: str,
+    outcome: str,
+    who: str | None = None,
+    *,
+    vog_date: dt.date | None = None,
+    note: str | None = None,
+    board_id: int | None = None,
+) -> Case:
+    """Resolve an open case by hand, with the date of the new VOG and a note when given.
+
+    ``board_id`` limits it to one board's cases: another board's case is not found, as
+    one that does not exist. A new VOG cannot date from before the hit.
+    """
     if outcome not in OUTCOMES:
         raise InvalidInput(f"the outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    note = (note.strip() or None) if note is not None else None
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput(f"a note is at most {MAX_NOTE} characters")
     with transaction(app.sessions) as session:
         case = cases.case_for_update(session, reference)
-        if case is None:
+        if case is None or (board_id is not None and case.board_id != board_id):
             raise NotFound(f"there is no case {reference}")
         if case.status != CaseStatus.OPEN:
             raise StateConflict(f"case {reference} is already resolved ({case.outcome})")
-        cases.close(session, [case], outcome, who or app.settings.actor, app.now())
+        if vog_date is not None and vog_date < cases.hit_raised_at(session, case).date():
+            raise InvalidInput(
+                f"the new VOG ({vog_date.isoformat()}) cannot date from before the hit"
+            )
+        cases.close(
+            session,
+            [case],
+            outcome,
+            who or app.settings.actor,
+            app.now(),
+            vog_date=vog_date,
+            note=note,
+        )
         return case
 
 
@@ -119,6 +149,9 @@ class CaseView:
     outcome: str | None
     resolved_by: str | None
     resolved_at: dt.datetime | None
+    raised_at: dt.datetime | None = None
+    vog_date: dt.date | None = None
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +165,9 @@ class CaseView:
             "outcome": self.outcome,
             "resolved_by": self.resolved_by,
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "raised_at": self.raised_at.isoformat() if self.raised_at else None,
+            "vog_date": self.vog_date.isoformat() if self.vog_date else None,
+            "note": self.note,
         }
 
 
@@ -156,8 +192,11 @@ def list_cases(app: App, *, board: str | None = None, only_open: bool = False) -
                 outcome=case.outcome,
                 resolved_by=case.resolved_by,
                 resolved_at=case.resolved_at,
+                raised_at=raised_at,
+                vog_date=case.vog_date,
+                note=case.note,
             )
-            for case, number, personeelsnummer, person in cases.case_rows(
+            for case, number, personeelsnummer, person, raised_at in cases.case_rows(
                 session, board_number=board_number, only_open=only_open
             )
         ]

@@ -227,16 +227,46 @@ def refresh_statistics(app: App) -> None:
     statistics.refresh_statistics(app.engine)
 
 
-def _decide_held(app: App, staff_list_id: int, status: StaffListStatus) -> tuple[str, int | None]:
-    """Record an operator's decision on a held list; returns its board and a newer list.
+@dataclass(frozen=True)
+class Decision:
+    """A decision on a held list: the list, its board, its status now, and the newer list
+    that overtook it (when confirming it marked it superseded instead)."""
 
-    A list older than one already applied or pending is never applied over it: confirming
-    it marks it superseded instead.
+    staff_list: int
+    board: str
+    status: StaffListStatus
+    superseded_by: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.staff_list,
+            "board": self.board,
+            "status": self.status,
+            "superseded_by": self.superseded_by,
+        }
+
+
+def decide(
+    app: App,
+    staff_list_id: int,
+    *,
+    confirm: bool,
+    actor: str | None = None,
+    reason: str | None = None,
+    board_id: int | None = None,
+) -> Decision:
+    """Record a decision on a held list: confirmed (pending again, past the removal guard)
+    or rejected (discarded). ``reason`` goes into the audit trail and onto the list.
+
+    ``board_id`` limits it to one board's lists: another board's list is not found, as one
+    that does not exist. A list older than one already applied or pending is never applied
+    over it: confirming it marks it superseded instead.
     """
-    now, actor = app.now(), app.settings.actor
+    now, actor = app.now(), actor or app.settings.actor
+    status = StaffListStatus.PENDING if confirm else StaffListStatus.DISCARDED
     with transaction(app.sessions) as session:
         held = list_status.locked_for_decision(session, staff_list_id)
-        if held is None:
+        if held is None or (board_id is not None and held.board_id != board_id):
             raise NotFound(f"there is no staff list {staff_list_id}")
         if held.status != StaffListStatus.HELD:
             raise StateConflict(
@@ -249,7 +279,12 @@ def _decide_held(app: App, staff_list_id: int, status: StaffListStatus) -> tuple
         decided = StaffListStatus.SUPERSEDED if newer is not None else status
         confirmed = decided == StaffListStatus.PENDING
         list_status.decide(session, [held.id], decided, now, actor, confirmed=confirmed)
+        if reason is not None:
+            list_status.note_decision(session, held.id, reason)
         board = list_status.board_number(session, held.board_id)
+        details: dict[str, Any] = {"board": board, "by": newer} if newer is not None else {}
+        if reason is not None:
+            details["reason"] = reason
         audit.record(
             session,
             at=now,
@@ -258,22 +293,22 @@ def _decide_held(app: App, staff_list_id: int, status: StaffListStatus) -> tuple
             entity="staff_list",
             entity_id=held.id,
             board_id=held.board_id,
-            **({"board": board, "by": newer} if newer is not None else {}),
+            **details,
         )
-        return board, newer
+        return Decision(held.id, board, decided, newer)
 
 
 def confirm(app: App, staff_list_id: int) -> str:
     """Release a held list past the removal guard; the caller then reconciles its board."""
-    board, newer = _decide_held(app, staff_list_id, StaffListStatus.PENDING)
-    if newer is not None:
+    decision = decide(app, staff_list_id, confirm=True)
+    if decision.superseded_by is not None:
         raise StateConflict(
-            f"board {board} has a newer staff list ({newer}); list {staff_list_id} cannot be "
-            "applied over it and is now marked superseded"
+            f"board {decision.board} has a newer staff list ({decision.superseded_by}); list "
+            f"{staff_list_id} cannot be applied over it and is now marked superseded"
         )
-    return board
+    return decision.board
 
 
 def reject(app: App, staff_list_id: int) -> str:
     """Discard a held list; the board's current staff stays as it is."""
-    return _decide_held(app, staff_list_id, StaffListStatus.DISCARDED)[0]
+    return decide(app, staff_list_id, confirm=False).board

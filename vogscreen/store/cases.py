@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Row, bindparam, insert, select
+from sqlalchemy import Integer, Row, bindparam, func, insert, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from vogscreen.domain.statuses import CaseStatus, NotificationKind, NotificationStatus
@@ -130,14 +131,31 @@ def _insert_cases(
 
 
 def close(
-    session: Session, cases: Sequence[Case], outcome: str, who: str, now: dt.datetime
+    session: Session,
+    cases: Sequence[Case],
+    outcome: str,
+    who: str,
+    now: dt.datetime,
+    *,
+    vog_date: dt.date | None = None,
+    note: str | None = None,
 ) -> None:
-    """Resolve ``cases`` with ``outcome``, each with its audit record."""
+    """Resolve ``cases`` with ``outcome``, each with its audit record (and, when given, the
+    date of the new VOG and a note, on the case and in the record)."""
+    extra: dict[str, Any] = {}
+    if vog_date is not None:
+        extra["vog_date"] = vog_date.isoformat()
+    if note is not None:
+        extra["note"] = note
     for case in cases:
         case.status = CaseStatus.RESOLVED
         case.outcome = outcome
         case.resolved_by = who
         case.resolved_at = now
+        if vog_date is not None:
+            case.vog_date = vog_date
+        if note is not None:
+            case.note = note
         audit.record(
             session,
             at=now,
@@ -147,12 +165,32 @@ def close(
             entity_id=case.reference,
             board_id=case.board_id,
             outcome=outcome,
+            **extra,
         )
 
 
 def case_for_update(session: Session, reference: str) -> Case | None:
     """The case with this reference, locked until the transaction ends."""
     return session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+
+
+def hit_raised_at(session: Session, case: Case) -> dt.datetime:
+    """When the authority raised the case's hit."""
+    raised: dt.datetime = session.execute(
+        select(Hit.raised_at).where(Hit.id == case.hit_id)
+    ).scalar_one()
+    return raised
+
+
+def case_counts(session: Session, board_id: int, today: dt.date) -> tuple[int, int]:
+    """The board's open cases, and how many of them are past their deadline."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(sql_case((Case.deadline < today, 1))),
+        ).where(Case.board_id == board_id, Case.status == CaseStatus.OPEN)
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def open_cases_of_employments(session: Session, employment_ids: Sequence[int]) -> list[Case]:
@@ -215,11 +253,11 @@ def queue_reminder(session: Session, case: Case, number: int, now: dt.datetime) 
 
 def case_rows(
     session: Session, *, board_number: str | None = None, only_open: bool = False
-) -> Sequence[Row[Case, str, str | None, Person | None]]:
-    """Cases in order, each with its board's number, the employment's personeelsnummer
-    and the person (None once purged)."""
+) -> Sequence[Row[Case, str, str | None, Person | None, dt.datetime]]:
+    """Cases in order, each with its board's number, the employment's personeelsnummer,
+    the person (None once purged) and when the hit was raised."""
     query = (
-        select(Case, Board.number, Employment.personeelsnummer, Person)
+        select(Case, Board.number, Employment.personeelsnummer, Person, Hit.raised_at)
         .join(Board, Board.id == Case.board_id)
         .join(Hit, Hit.id == Case.hit_id)
         .outerjoin(Employment, Employment.id == Case.employment_id)

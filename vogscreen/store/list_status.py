@@ -125,6 +125,17 @@ def hold(session: Session, staff_list_id: int, report: dict[str, Any]) -> None:
     )
 
 
+def note_decision(session: Session, staff_list_id: int, reason: str) -> None:
+    """Keep why a held list was decided on (the board's own words) in its report."""
+    report = session.scalar(select(StaffList.report).where(StaffList.id == staff_list_id))
+    lists = table(StaffList)
+    session.execute(
+        update(lists)
+        .where(lists.c.id == staff_list_id)
+        .values(report={**(report or {}), "decision_reason": reason})
+    )
+
+
 def locked_for_decision(session: Session, staff_list_id: int) -> Decided | None:
     """The list an operator decides on, locked until the transaction ends; None if unknown."""
     row = session.execute(
