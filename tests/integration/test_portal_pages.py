@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.integration.portal_helpers import csrf_of, log_in
+from vogscreen.adapters.mock import MockAuthority
 from vogscreen.pipeline.boards import show_board
 from vogscreen.pipeline.intake import upload
+from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import AuditEvent
 from vogscreen.testing import fake_employees, staff_csv
@@ -38,15 +40,17 @@ def _no_personal_data(html: str) -> None:
 
 
 def test_the_overview_shows_the_staff_and_the_last_list(
-    signed_in: TestClient, app: App, tmp_path: Path
+    signed_in: TestClient, app: App, tmp_path: Path, mock: MockAuthority
 ) -> None:
     _hand_in(app, tmp_path)
+    reconcile(app, mock)
     html = signed_in.get("/besturen/12345/").text
 
     assert "<h1>Overzicht</h1>" in html
     assert "<dt>Medewerkers</dt><dd>4</dd>" in html
     assert "Laatste personeelslijst" in html
-    assert "geaccepteerd, wordt verwerkt" in html
+    assert "verwerkt" in html
+    assert "<dt>Ingeschreven bij Justis</dt><dd>4</dd>" in html
     assert "1 juni 2026, 11:00" in html  # received at 09:00 UTC: 11:00 in Amsterdam
     _no_personal_data(html)
 

@@ -19,14 +19,22 @@ PAGES = [
     "/",
     "/aanleveren",
     "/geschiedenis",
+    "/wachtend/1",
+    "/zaken",
     "/ontvangers",
+    "/api-sleutels",
 ]
 # Every board form, under /besturen/{board}, with a body that would be valid.
 FORMS = [
     ("/aanleveren", {"stap": "voorbeeld"}),
     ("/aanleveren", {"stap": "inleveren", "voorbeeld": "x"}),
+    ("/wachtend/1/bevestigen", {}),
+    ("/wachtend/1/afwijzen", {"reden": "klopt niet"}),
+    ("/zaken/VS-12345-000001/afhandelen", {"uitkomst": "other", "toelichting": "x"}),
     ("/ontvangers/toevoegen", {"adres": "nieuw@testscholen.nl"}),
     ("/ontvangers/verwijderen", {"adres": "hr@testscholen.nl"}),
+    ("/api-sleutels/aanmaken", {"naam": "AFAS"}),
+    ("/api-sleutels/1/intrekken", {}),
 ]
 # The forms outside a board: they need this browser's token as well.
 OPEN_FORMS = [

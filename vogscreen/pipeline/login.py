@@ -23,16 +23,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
 from vogscreen.domain.errors import InvalidInput, VogscreenError
-from vogscreen.domain.language import msg
 from vogscreen.domain.statuses import LoginMethod
-from vogscreen.mail.compose import OutgoingMessage
+from vogscreen.mail.compose import OutgoingMessage, compose_login_link
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.mailer import make_mailer
 from vogscreen.store import audit, logins
@@ -159,46 +156,6 @@ def _login_letter(
         message_id=new_message_id(),
         reply_to=app.settings.mail_reply_to,
         now=now,
-    )
-
-
-def compose_login_link(
-    *,
-    board_name: str,
-    link: str,
-    valid_minutes: int,
-    sender: str,
-    recipient: str,
-    message_id: str,
-    reply_to: str | None,
-    now: dt.datetime,
-    language: str = "nl",
-) -> OutgoingMessage:
-    """A plain login letter, until ``vogscreen.mail.compose.compose_login_link`` lands
-    (same signature); then this goes and the import takes its place."""
-    message = EmailMessage()
-    message["Subject"] = msg("Your login link for the vogscreen portal").render(language)
-    message["From"] = sender
-    message["To"] = recipient
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Message-ID"] = message_id
-    message["Date"] = format_datetime(now)
-    body = msg(
-        "Hello,\n\nYou asked for a login link for the vogscreen portal of %(board)s. "
-        "Follow this link to log in:\n\n%(link)s\n\nThe link works once and is valid for "
-        "%(minutes)s minutes. Did you not ask for it? Then you can ignore this e-mail.\n",
-        board=board_name,
-        link=link,
-        minutes=valid_minutes,
-    ).render(language)
-    message.set_content(body)
-    return OutgoingMessage(
-        sender=sender,
-        recipients=(recipient,),
-        message_id=message_id,
-        data=message.as_bytes(),
-        international=not (sender.isascii() and recipient.isascii()),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vogscreen.web.pages import board, lists, login
+from vogscreen.web.pages import board, decisions, lists, login, tokens
 from vogscreen.web.pages.render import page
 from vogscreen.web.session import FormRefused, LoginRequired, PageNotFound
 
@@ -20,6 +20,8 @@ def install(portal: FastAPI) -> None:
     portal.include_router(login.router)
     portal.include_router(board.router)
     portal.include_router(lists.router)
+    portal.include_router(decisions.router)
+    portal.include_router(tokens.router)
 
     @portal.exception_handler(LoginRequired)
     async def _login_first(request: Request, exc: LoginRequired) -> Response:
