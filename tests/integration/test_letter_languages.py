@@ -145,3 +145,37 @@ def test_the_board_letters_read_in_english(letter: BoardLetter) -> None:
     assert letter.portal_link in text.splitlines()
     for dutch in ("Beste", "personeelslijst", "Controleer", "fout", "groet"):
         assert dutch not in subject + text + html
+
+
+HOSTILE = "Stichting {{ 7*7 }} {%% if 1 %%}<b>&\"%(x)s'{# #}"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("letter", BOARD_LETTERS, ids=lambda letter: letter.kind)
+def test_a_message_is_rendered_as_the_i18n_templates_render_it_whatever_the_values(
+    letter: BoardLetter, language: str
+) -> None:
+    # The templates are translated once per language, then filled in: values that look
+    # like template syntax or markup stay data, and come out as one direct rendering has it.
+    hostile = dataclasses.replace(letter, board_name=HOSTILE, person_name=HOSTILE)
+    templates = TemplateSet()
+    message = templates.message(
+        hostile.kind,
+        hostile.template_values(language),
+        "s",
+        sender="v@x.nl",
+        recipients=["hr@x.nl"],
+        message_id="<a@b>",
+        reply_to=None,
+        now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        language=language,
+    )
+    text, html = bodies(message)
+    environment = templates.environment_of(language)
+    for part, suffix in ((text, "txt"), (html, "html")):
+        direct = environment.get_template(f"{hostile.kind}.{suffix}").render(
+            hostile.template_values(language)
+        )
+        assert part.replace("\r\n", "\n") == direct
+    assert HOSTILE in text and "49" not in text
+    assert "Stichting {{ 7*7 }} {%% if 1 %%}&lt;b&gt;&amp;&#34;%(x)s&#39;{# #}" in html

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses
+from typing import Any
 
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
@@ -32,6 +33,7 @@ SUBJECTS: dict[str, Text] = {
 UNKNOWN = msg("unknown")
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(value: dt.date, language: str = DEFAULT_LANGUAGE) -> str:
     """A date written out: "1 augustus 2026", "August 1, 2026"."""
     return format_date(value, format="long", locale=check_language(language))
@@ -65,7 +67,7 @@ class Letter:
         return {
             "board_name": self.board_name,
             "person_name": self.person_name,
-            "personeelsnummer": self.personeelsnummer,
+            "personeelsnummer": self.personeelsnummer or UNKNOWN.render(language),
             "reference": self.reference,
             "deadline": long_date(self.deadline, language),
             "opened": long_date(self.opened, language),
@@ -159,6 +161,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
+# The second step of rendering (see TemplateSet._templates_of): the translated templates.
+_PLAIN = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+_ESCAPED = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=True)
+
+
 class TemplateSet:
     """Renders letters as messages, in Dutch (``environment``) or another language.
 
@@ -172,7 +179,7 @@ class TemplateSet:
     def __init__(self) -> None:
         self._environments: dict[str, Environment] = {}
         self.environment = self.environment_of(DEFAULT_LANGUAGE)
-        self._templates: dict[tuple[str, str], tuple[Template, Template]] = {}
+        self._templates: dict[tuple[str, str, tuple[Any, ...]], tuple[Template, Template]] = {}
         self._skeletons: dict[str, _Skeleton] = {}
         self._headers: dict[tuple[str, str], bytes] = {}
         self._senders: dict[str, str] = {}
@@ -221,7 +228,7 @@ class TemplateSet:
         language: str = DEFAULT_LANGUAGE,
     ) -> OutgoingMessage:
         """The message of ``template`` (its ``.txt`` and ``.html``), filled in with ``values``."""
-        text, html = self._templates_of(template, language)
+        text, html = self._templates_of(template, language, values)
         skeleton = self._skeleton_of(language)
         to = ", ".join(recipients)
         international = not all(address.isascii() for address in (sender, *recipients))
@@ -249,13 +256,32 @@ class TemplateSet:
             international=international,
         )
 
-    def _templates_of(self, name: str, language: str) -> tuple[Template, Template]:
-        # Kept here rather than asked of the environment per message, which checks the
-        # template files for changes every time.
-        pair = self._templates.get((name, language))
+    def _templates_of(
+        self, name: str, language: str, values: dict[str, object]
+    ) -> tuple[Template, Template]:
+        """The letter's two templates with their text already translated.
+
+        Calling gettext from a template costs more per message than all the rest of the
+        rendering, and the translated text is the same for every message of a language.
+        So each template is rendered once per language with the i18n extension and a
+        placeholder (``{{ name }}``) for every value, and what comes out is compiled as
+        the template that the messages are rendered from. Numbers choose a plural, so they
+        are filled in at the first step and are part of the key. (The templates only
+        print their values; ``test_mail`` checks the outcome against one rendering.)
+        """
+        numbers = tuple(sorted((k, v) for k, v in values.items() if isinstance(v, int)))
+        key = (name, language, numbers)
+        pair = self._templates.get(key)
         if pair is None:
+            placeholders = {
+                k: v if isinstance(v, int) else "{{ %s }}" % k  # noqa: UP031
+                for k, v in values.items()
+            }
             get = self.environment_of(language).get_template
-            pair = self._templates[name, language] = (get(f"{name}.txt"), get(f"{name}.html"))
+            pair = self._templates[key] = (
+                _PLAIN.from_string(get(f"{name}.txt").render(placeholders)),
+                _ESCAPED.from_string(get(f"{name}.html").render(placeholders)),
+            )
         return pair
 
     def _skeleton_of(self, language: str) -> _Skeleton:

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from vogscreen.domain.errors import InvalidInput, NotFound
-from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language
+from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language, msg
 from vogscreen.domain.statuses import CaseOutcome, HoldReason, StaffListStatus
 from vogscreen.pipeline import boards, followup, reconcile, staff
 from vogscreen.pipeline.tokens import (
@@ -45,6 +45,7 @@ __all__ = [
     "remove_recipient",
     "resolve_case",
     "revoke_token",
+    "staff_list",
 ]
 
 MAX_REASON = 2000
@@ -103,6 +104,20 @@ def current_staff(app: App, number: str) -> list[dict[str, Any]]:
 def history(app: App, number: str) -> list[dict[str, Any]]:
     """Every list the board handed in, oldest first (see :func:`staff.history`)."""
     return staff.history(app, number)
+
+
+def staff_list(app: App, number: str, staff_list_id: int) -> dict[str, Any]:
+    """One list the board handed in, as its history shows it, with a rejected file's
+    stored problems. (H1's ``pipeline.reports.stored_report`` gives the full report.)"""
+    with app.sessions() as session:
+        board = boards.get_board(session, number)
+        found = stored.list_of_board(session, board.id, staff_list_id)
+        if found is None:
+            raise NotFound(f"there is no staff list {staff_list_id}")
+        return {
+            **staff.history_item(found),
+            "problems": list(found.report.get("problems") or []),
+        }
 
 
 def _reason(report: dict[str, Any], language: str) -> str | None:
@@ -164,9 +179,9 @@ def decide_held(
     next reconcile (the worker's, or an operator's)."""
     reason = reason.strip()
     if not confirm and not reason:
-        raise InvalidInput("a rejection needs a reason")
+        raise InvalidInput(msg("A rejection needs a reason."))
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"a reason is at most {MAX_REASON} characters")
+        raise InvalidInput(msg("A reason is at most %(n)s characters.", n=MAX_REASON))
     decision = reconcile.decide(
         app,
         staff_list_id,
@@ -201,7 +216,7 @@ def resolve_case(
     """Resolve one of the board's open cases: the outcome, the date of the new VOG (needed
     for ``new_vog``, on or after the hit) and a note, stored on the case and audited."""
     if outcome == CaseOutcome.NEW_VOG and vog_date is None:
-        raise InvalidInput("a new VOG needs the date it was issued (vog_date)")
+        raise InvalidInput(msg("A new VOG needs the date it was issued (vog_date)."))
     case = followup.resolve(
         app,
         reference,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from email_validator import EmailNotValidError, validate_email
 
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
+from vogscreen.domain.language import msg
 from vogscreen.intake.cells import has_control_character
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
@@ -53,7 +54,13 @@ def normalise_recipients(addresses: Sequence[str]) -> list[str]:
         try:
             normalised = validate_email(address.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise InvalidInput(f"{address!r} is not a valid email address: {exc}") from None
+            raise InvalidInput(
+                msg(
+                    "%(address)s is not a valid email address: %(reason)s",
+                    address=repr(address),
+                    reason=str(exc),
+                )
+            ) from None
         if normalised not in clean:
             clean.append(normalised)
     return clean
@@ -205,7 +212,9 @@ def remove_recipient(app: App, number: str, address: str, who: str) -> BoardView
         if normalised not in board.recipients:
             raise NotFound(f"{normalised} is not a recipient of board {board.number}")
         if len(board.recipients) == 1:
-            raise StateConflict("a board must keep at least one HR recipient")
+            raise StateConflict(
+                msg("The last address cannot be removed: a board keeps at least one.")
+            )
         board.recipients = [kept for kept in board.recipients if kept != normalised]
         _audit_recipient(app, session, board, "board.recipient_removed", normalised, who)
         return _view(board)

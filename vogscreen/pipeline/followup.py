@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
+from vogscreen.domain.language import msg
 from vogscreen.domain.statuses import CaseOutcome, CaseStatus
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.runtime.bootstrap import App
@@ -54,16 +55,25 @@ def resolve(
         raise InvalidInput(f"the outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     note = (note.strip() or None) if note is not None else None
     if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput(f"a note is at most {MAX_NOTE} characters")
+        raise InvalidInput(msg("A note is at most %(n)s characters.", n=MAX_NOTE))
     with transaction(app.sessions) as session:
         case = cases.case_for_update(session, reference)
         if case is None or (board_id is not None and case.board_id != board_id):
             raise NotFound(f"there is no case {reference}")
         if case.status != CaseStatus.OPEN:
-            raise StateConflict(f"case {reference} is already resolved ({case.outcome})")
+            raise StateConflict(
+                msg(
+                    "Case %(case)s is already resolved (%(outcome)s).",
+                    case=reference,
+                    outcome=case.outcome,
+                )
+            )
         if vog_date is not None and vog_date < cases.hit_raised_at(session, case).date():
             raise InvalidInput(
-                f"the new VOG ({vog_date.isoformat()}) cannot date from before the hit"
+                msg(
+                    "The new VOG (%(date)s) cannot date from before the hit.",
+                    date=vog_date.isoformat(),
+                )
             )
         cases.close(
             session,

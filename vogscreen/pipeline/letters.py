@@ -74,29 +74,31 @@ def queue_list_held(
 
 
 def queue_person_refused(
-    session: Session, refusals: Sequence[tuple[int, int, str]], now: dt.datetime
+    session: Session, refusals: Sequence[tuple[int, str, str]], now: dt.datetime
 ) -> int:
     """Queue a letter to every board that employs a refused person.
 
-    ``refusals`` are ``(person_id, generation, code)``: the code is the authority's
-    (``unknown_bsn``, ``birth_date_mismatch``). One letter per employment and subscription
-    cycle. How many were queued now.
+    ``refusals`` are ``(person_id, operation_key, code)``: the refused operation's
+    idempotency key, and the authority's code (``unknown_bsn``, ``birth_date_mismatch``).
+    One letter per refused operation and employment: the key is random and kept on its
+    outbox row, so a retried run queues nothing twice, and no later letter can meet an
+    old one's key (a person's or an employment's id can be handed out again once retention
+    has removed it). How many were queued now.
     """
-    codes = {(person_id, generation): code for person_id, generation, code in refusals}
-    generations: dict[int, list[int]] = {}
-    for person_id, generation in codes:
-        generations.setdefault(person_id, []).append(generation)
+    refused: dict[int, list[tuple[str, str]]] = {}
+    for person_id, operation_key, code in refusals:
+        refused.setdefault(person_id, []).append((operation_key, code))
     letters = [
         {
             "board_id": board_id,
             "kind": NotificationKind.PERSON_REFUSED,
             "employment_id": employment_id,
-            "dedup_key": f"person_refused:{employment_id}:{generation}",
-            "details": {"code": codes[person_id, generation]},
+            "dedup_key": f"person_refused:{operation_key}:{employment_id}",
+            "details": {"code": code},
         }
         for person_id, employment_id, board_id in notifications.current_employments(
-            session, list(generations)
+            session, list(refused)
         )
-        for generation in generations[person_id]
+        for operation_key, code in refused[person_id]
     ]
     return notifications.queue_letters(session, letters, now)

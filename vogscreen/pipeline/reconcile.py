@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from vogscreen.domain.errors import NotFound, StateConflict
+from vogscreen.domain.language import msg
 from vogscreen.domain.retry import RetryPolicy, default_retry_policy
 from vogscreen.domain.statuses import StaffListStatus
 from vogscreen.pipeline.apply import (
@@ -270,8 +271,12 @@ def decide(
             raise NotFound(f"there is no staff list {staff_list_id}")
         if held.status != StaffListStatus.HELD:
             raise StateConflict(
-                f"staff list {staff_list_id} is {held.status}, not held; only a held list "
-                "can be confirmed or rejected"
+                msg(
+                    "Staff list %(id)s is %(status)s, not held; only a held list can be "
+                    "confirmed or rejected.",
+                    id=staff_list_id,
+                    status=held.status,
+                )
             )
         newer = None
         if status == StaffListStatus.PENDING:

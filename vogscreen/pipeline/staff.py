@@ -89,10 +89,10 @@ def history(app: App, number: str) -> list[dict[str, Any]]:
     """Every list the board handed in, oldest first: status, counts, who and when."""
     with app.sessions() as session:
         board = get_board(session, number)
-        return [_history_item(staff_list) for staff_list in records.lists_of(session, board.id)]
+        return [history_item(staff_list) for staff_list in records.lists_of(session, board.id)]
 
 
-def _history_item(staff_list: StaffList) -> dict[str, Any]:
+def history_item(staff_list: StaffList) -> dict[str, Any]:
     hold, reason = _hold_of(staff_list)
     report = staff_list.report
     return {

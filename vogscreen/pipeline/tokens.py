@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
+from vogscreen.domain.language import msg
 from vogscreen.intake.cells import has_control_character
 from vogscreen.pipeline.boards import get_board
 from vogscreen.runtime.bootstrap import App
@@ -80,11 +81,14 @@ def digest_of(token: str) -> bytes:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise InvalidInput("a token needs a name, e.g. the system that uses it")
+        raise InvalidInput(msg("A token needs a name, e.g. the system that uses it."))
     if len(name) > MAX_NAME or has_control_character(name):
         raise InvalidInput(
-            f"a token's name is one line of at most {MAX_NAME} characters, "
-            "with no control characters"
+            msg(
+                "A token's name is one line of at most %(n)s characters, "
+                "with no control characters.",
+                n=MAX_NAME,
+            )
         )
     return name
 
@@ -145,7 +149,7 @@ def revoke_token(app: App, number: str, token_id: int, who: str) -> None:
         if token is None:
             raise NotFound(f"board {board.number} has no token {token_id}")
         if token.revoked_at is not None:
-            raise StateConflict(f"token {token_id} was already revoked")
+            raise StateConflict(msg("Token %(id)s was already revoked.", id=token_id))
         stored.revoke(session, [token], now, who)
         audit.record(
             session,

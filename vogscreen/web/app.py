@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from vogscreen import __version__
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import answers
-from vogscreen.web import api, pages
+from vogscreen.web import api, pages, problems
+from vogscreen.web.limits import max_body_size
 
 
 def create_app(app: App) -> FastAPI:
@@ -29,22 +30,24 @@ def create_app(app: App) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        max_body_size=max_body_size(app.settings),
     )
     portal.state.vogscreen = app
 
     @portal.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
         """200 while the process lives."""
-        return PlainTextResponse("ok")
+        return PlainTextResponse("alive")
 
     @portal.get("/readyz", include_in_schema=False)
     def readyz(request: Request) -> JSONResponse:
         """200 when the database answers, 503 when it does not."""
         if answers(app.engine):
-            return JSONResponse({"database": "ok"})
-        return JSONResponse({"database": "unavailable"}, status_code=503)
+            return JSONResponse({"database": "answers"})
+        return JSONResponse({"database": "does not answer"}, status_code=503)
 
     api.install(portal)
     pages.install(portal)
+    problems.install(portal)
     portal.mount("/static", StaticFiles(packages=[("vogscreen.web", "static")]), name="static")
     return portal
