@@ -18,7 +18,10 @@ from vogscreen.web.app import create_app
 PAGES = [
     "/",
     "/aanleveren",
+    "/aanleveren/x/fouten.csv",
     "/geschiedenis",
+    "/geschiedenis/1",
+    "/geschiedenis/1/fouten.csv",
     "/wachtend/1",
     "/zaken",
     "/ontvangers",

@@ -3,6 +3,7 @@ with mistakes shows every one of them in Dutch, by line and column."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,8 +18,16 @@ from vogscreen.testing import fake_employees, staff_csv
 STAFF = fake_employees(5, seed=41)
 GOOD = staff_csv(STAFF)
 # The second employee's BSN fails the 11-check, the fourth has no surname.
-BAD = GOOD.replace(STAFF[1].bsn, STAFF[1].bsn[:-1] + str((int(STAFF[1].bsn[-1]) + 1) % 10)).replace(
-    f";{STAFF[3].surname};", ";;"
+BAD = staff_csv(
+    [
+        *STAFF[:1],
+        dataclasses.replace(
+            STAFF[1], bsn=STAFF[1].bsn[:-1] + str((int(STAFF[1].bsn[-1]) + 1) % 10)
+        ),
+        *STAFF[2:3],
+        dataclasses.replace(STAFF[3], surname=""),
+        *STAFF[4:],
+    ]
 )
 
 
@@ -118,3 +127,17 @@ def test_a_kept_preview_is_encrypted(signed_in: TestClient, app: App) -> None:
     [kept] = list((Path(app.settings.var_dir) / "portal-previews").glob("*.bin"))
     assert STAFF[0].bsn.encode() not in kept.read_bytes()
     assert kept.stat().st_mode & 0o077 == 0
+
+
+def test_the_mistakes_of_a_file_download_as_csv_in_dutch(signed_in: TestClient, app: App) -> None:
+    _status, html = _preview(signed_in, "fouten.csv", BAD)
+    link = re.search(r'href="(/besturen/12345/aanleveren/[^"]+/fouten.csv)"', html)
+    assert link, "the report has no CSV download"
+    answer = signed_in.get(link.group(1))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.splitlines()
+    assert len(lines) == 3  # the header and the two problems
+    assert lines[0].lstrip("\ufeff").startswith("regel;kolom")
+    for employee in STAFF:
+        assert employee.bsn not in answer.text
