@@ -149,6 +149,8 @@ def test_a_board_hands_in_its_list_decides_a_held_list_and_resolves_a_case(
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td").first).to_have_text("3")
     expect(rows.nth(1).locator("td").first).to_have_text("5")
+    expect(rows.nth(0)).to_contain_text("het BSN voldoet niet aan de elfproef")
+    expect(rows.nth(1)).to_contain_text("achternaam is leeg")
     expect(page.get_by_role("button", name="Lever deze lijst in")).to_have_count(0)
     assert STAFF[1].bsn[:-1] not in page.content()
     _shot(page, "fouten")
