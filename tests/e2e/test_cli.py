@@ -107,6 +107,41 @@ def test_upload_rejects_with_exit_1_and_every_problem_in_the_report(
     assert set(report["counts"]) == {"rows", "new", "leaving", "changed", "unchanged"}
 
 
+def test_upload_reports_in_dutch_unless_english_is_asked_for(run: Cli, tmp_path: Path) -> None:
+    run("board", "add", "23456", "--name", "Zuid", "--notify", "hr@zuid.nl")
+    employees = fake_employees(2)
+    path = tmp_path / "staff.csv"
+    path.write_text(staff_csv(employees).replace(employees[0].bsn, "000000000"))
+    dutch_json, english_json = tmp_path / "nl.json", tmp_path / "en.json"
+
+    dutch = run("staff", "upload", "23456", str(path), "--report-json", str(dutch_json))
+    english = run(
+        "staff", "upload", "23456", str(path), "--report-json", str(english_json), "--lang", "en"
+    )
+
+    assert dutch.exit_code == english.exit_code == 1
+    nl, en = json.loads(dutch_json.read_text()), json.loads(english_json.read_text())
+    assert (nl["language"], en["language"]) == ("nl", "en")
+    assert (
+        [(p["line"], p["column"], p["code"]) for p in nl["problems"]]
+        == [(p["line"], p["column"], p["code"]) for p in en["problems"]]
+        == [(2, "bsn", "bsn_invalid")]
+    )
+    assert nl["problems"][0]["message"] == "het BSN voldoet niet aan de elfproef"
+    assert en["problems"][0]["message"] == "the BSN fails the 11-check (elfproef)"
+    assert nl["problems"][0]["hint"].startswith("Controleer het BSN")
+    assert "Afgewezen:" in dutch.output and "Er is niets opgeslagen." in dutch.output
+    assert "het BSN voldoet niet aan de elfproef" in " ".join(dutch.output.split())
+    assert "Rejected" in english.output and "Nothing was stored." in english.output
+    assert "000000000" not in dutch.output + english.output
+
+
+def test_upload_refuses_a_language_it_has_no_report_in(run: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(staff_csv(fake_employees(1)))
+    assert run("staff", "upload", "23456", str(path), "--lang", "de").exit_code == 2
+
+
 def test_upload_to_an_unknown_board_exits_1(run: Cli, tmp_path: Path) -> None:
     path = tmp_path / "staff.csv"
     path.write_text(staff_csv(fake_employees(2)))
@@ -124,9 +159,12 @@ def test_a_dry_run_upload_stores_nothing(run: Cli, tmp_path: Path) -> None:
     run("board", "add", "23456", "--name", "Zuid", "--notify", "hr@zuid.nl")
     path = tmp_path / "staff.csv"
     path.write_text(staff_csv(fake_employees(3)))
-    result = run("staff", "upload", "23456", str(path), "--dry-run")
+    result = run("staff", "upload", "23456", str(path), "--dry-run", "--lang", "en")
     assert result.exit_code == 0
     assert "Would accept" in result.output
+    dutch = run("staff", "upload", "23456", str(path), "--dry-run")
+    assert dutch.exit_code == 0
+    assert "Zou worden geaccepteerd:" in dutch.output and "proefrun" in dutch.output
     status = json.loads(run("status", "--json").stdout)
     assert status["boards"][0]["staff"] == 0
 

@@ -13,7 +13,9 @@ def upload(run: Cli, tmp_path: Path, name: str, count: int) -> tuple[int, dict[s
     path = tmp_path / name
     path.write_text(staff_csv(fake_employees(40)[:count]))
     report = tmp_path / (name + ".json")
-    result = run("staff", "upload", "23456", str(path), "--report-json", str(report))
+    result = run(
+        "staff", "upload", "23456", str(path), "--report-json", str(report), "--lang", "en"
+    )
     return result.exit_code, json.loads(report.read_text())
 
 

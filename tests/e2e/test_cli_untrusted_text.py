@@ -16,7 +16,7 @@ def test_markup_in_a_rejected_lists_header_is_shown_as_text_not_parsed(
     path = tmp_path / "[bold]lijst :x:.csv"
     path.write_text("bsn;" + ";".join(HOSTILE) + "\r\n", encoding="utf-8")
 
-    result = run("staff", "upload", board, str(path))
+    result = run("staff", "upload", board, str(path), "--lang", "en")
 
     assert result.exit_code == 1, result.output  # rejected, and said so: no traceback
     assert "Rejected" in result.output and "missing_column" in result.output

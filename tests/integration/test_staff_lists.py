@@ -198,10 +198,14 @@ def test_a_dry_run_of_a_list_that_would_be_held_names_no_list_to_confirm(
     reconcile(app, None)
     path = tmp_path / "short.csv"
     path.write_text(staff_csv(staff[:10]))
-    result = run("staff", "upload", board, str(path), "--dry-run")
+    result = run("staff", "upload", board, str(path), "--dry-run", "--lang", "en")
     assert result.exit_code == 3
     assert "Would hold" in result.output
     assert "None" not in result.output
+    dutch = run("staff", "upload", board, str(path), "--dry-run")
+    assert dutch.exit_code == 3
+    assert "Zou worden aangehouden:" in dutch.output
+    assert "None" not in dutch.output
 
 
 def test_a_dry_run_of_reconcile_logs_nothing_as_applied(

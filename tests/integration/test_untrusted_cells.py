@@ -75,7 +75,16 @@ def test_a_list_without_its_header_row_puts_no_bsn_or_birth_date_in_any_report(
     app: App, board: str, run: Cli, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "geen-kop.csv", HEADERLESS)
-    result = run("staff", "upload", board, str(path), "--report-json", str(tmp_path / "r.json"))
+    result = run(
+        "staff",
+        "upload",
+        board,
+        str(path),
+        "--report-json",
+        str(tmp_path / "r.json"),
+        "--lang",
+        "en",
+    )
 
     assert result.exit_code == 1
     written = (tmp_path / "r.json").read_text()
@@ -85,6 +94,12 @@ def test_a_list_without_its_header_row_puts_no_bsn_or_birth_date_in_any_report(
     for text in (result.stdout, written, stored):
         assert BSN not in text and BIRTH not in text and "1966" not in text
     assert "no header row" in result.stdout
+    dutch = run("staff", "upload", board, str(path), "--report-json", str(tmp_path / "nl.json"))
+    assert dutch.exit_code == 1
+    dutch_report = (tmp_path / "nl.json").read_text()
+    for text in (dutch.stdout, dutch_report):
+        assert BSN not in text and BIRTH not in text and "1966" not in text
+    assert "ontbreekt de kopregel?" in json.loads(dutch_report)["problems"][0]["message"]
 
 
 @pytest.mark.parametrize("code", EVERY_CODE)

@@ -123,8 +123,8 @@ def demo(context: Context) -> None:
     from pathlib import Path
 
     from vogscreen.cli.demo import run_demo
-    from vogscreen.cli.staff import print_report
     from vogscreen.cli.status import print_status
+    from vogscreen.cli.upload_report import print_report
 
     run_demo(context.app, Path("files"), out.print, print_report, print_status)
 

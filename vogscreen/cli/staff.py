@@ -10,12 +10,12 @@ from rich.table import Table
 
 from vogscreen.cli.context import EXIT_FAILED, EXIT_HELD, Context, err, out, pass_context, styled
 from vogscreen.cli.csvout import write_csv
+from vogscreen.cli.upload_report import print_report
+from vogscreen.domain.language import DEFAULT_LANGUAGE, LANGUAGES
 from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline import intake as service
-from vogscreen.pipeline.intake import COUNT_KEYS, UploadReport
+from vogscreen.pipeline.intake import COUNT_KEYS
 from vogscreen.pipeline.staff import current_staff, history
-
-_SHOWN_PROBLEMS = 100
 
 
 @click.group()
@@ -35,6 +35,14 @@ def staff() -> None:
 @click.option(
     "--by", "received_by", help="Who handed the list in (default: VOGSCREEN_ACTOR or $USER)."
 )
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="The language of the report, printed and in --report-json (boards read Dutch).",
+)
 @pass_context
 def upload(
     context: Context,
@@ -43,103 +51,25 @@ def upload(
     dry_run: bool,
     report_json: Path | None,
     received_by: str | None,
+    language: str,
 ) -> None:
     """Hand in FILE (CSV or XLSX) as the complete staff list of board NUMBER.
 
     The file is validated row by row. With any problem it is rejected whole (exit 1) and
-    the report lists every problem; otherwise it is stored as the board's new snapshot and
-    the report previews what changes. Exit codes: 0 accepted or unchanged, 1 rejected,
-    2 usage error, 3 held.
+    the report lists every problem, with how to fix it; otherwise it is stored as the
+    board's new snapshot and the report previews what changes. Exit codes: 0 accepted or
+    unchanged, 1 rejected, 2 usage error, 3 held.
     """
     with err.status(f"Reading and validating {file.name} …"):
         report = service.upload(context.app, number, file, dry_run=dry_run, received_by=received_by)
     if report_json is not None:
-        report_json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
-    _print_report(report)
+        document = report.as_dict(language)
+        report_json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print_report(report, language)
     if report.status == UploadOutcome.REJECTED:
         raise SystemExit(EXIT_FAILED)
     if report.status == UploadOutcome.HELD:
         raise SystemExit(EXIT_HELD)
-
-
-def _print_report(report: UploadReport) -> None:
-    counts = report.counts
-    if report.status == UploadOutcome.REJECTED:
-        out.print(
-            styled(
-                "red",
-                "Rejected",
-                f" {report.filename} for board {report.board}: {len(report.problems)} "
-                f"problem(s) in {counts['rows']} row(s). Nothing was stored.",
-            )
-        )
-        table = Table("line", "column", "code", "problem")
-        for problem in report.problems[:_SHOWN_PROBLEMS]:
-            table.add_row(
-                "" if problem.line is None else str(problem.line),
-                problem.column or "",
-                problem.code,
-                problem.message.render("en"),
-            )
-        out.print(table)
-        hidden = len(report.problems) - _SHOWN_PROBLEMS
-        if hidden > 0:
-            out.print(f"… and {hidden} more; --report-json writes them all.")
-        return
-    if report.status == UploadOutcome.UNCHANGED:
-        out.print(
-            f"Unchanged: {report.filename} is the same file as staff list {report.id} "
-            f"of board {report.board}. Nothing to do."
-        )
-        return
-    verb = "Would accept" if report.dry_run else "Accepted"
-    if report.status == UploadOutcome.HELD:
-        verb = "Would hold" if report.dry_run else "Received"
-    stored = " (dry run: nothing stored)" if report.dry_run else f" as staff list {report.id}"
-    out.print(styled("green", verb, f" {report.filename} for board {report.board}{stored}."))
-    table = Table(*COUNT_KEYS)
-    table.add_row(*(str(counts[key]) for key in COUNT_KEYS))
-    out.print(table)
-    if report.status == UploadOutcome.HELD and report.reason:
-        if report.dry_run:
-            out.print(
-                styled(
-                    "yellow",
-                    "Would be held",
-                    f" ({report.hold}): {report.reason}. Handed in, it "
-                    "would wait for an operator to confirm or reject it.",
-                )
-            )
-        else:
-            out.print(
-                styled(
-                    "yellow",
-                    "Held",
-                    f" ({report.hold}) and not applied: {report.reason}. Check the "
-                    f"file; then `vogscreen staff confirm {report.id}` applies it, "
-                    f"`vogscreen staff reject {report.id}` discards it.",
-                )
-            )
-    if report.supersedes:
-        would = "would supersede" if report.dry_run else "supersedes"
-        out.print(
-            styled(
-                "yellow",
-                f"This list {would}",
-                " pending staff list(s) "
-                f"{', '.join(map(str, report.supersedes))}: they will never be applied.",
-            )
-        )
-    if report.undoes and report.undoes["people"]:
-        out.print(
-            styled(
-                "yellow",
-                "It undoes",
-                " the changes of pending staff list "
-                f"{report.undoes['staff_list']} for {report.undoes['people']} person(s): new staff "
-                "left out, leavers back or changes reverted.",
-            )
-        )
 
 
 @staff.command("show")
@@ -227,11 +157,6 @@ def history_command(context: Context, number: str, as_json: bool) -> None:
             why,
         )
     out.print(table)
-
-
-def print_report(report: UploadReport) -> None:
-    """The upload report as the operator sees it; shared with the demo."""
-    _print_report(report)
 
 
 @staff.command("confirm")

@@ -295,3 +295,21 @@ class FileProblem(Exception):
     def __init__(self, code: str, message: Text) -> None:
         self.problem = Problem(line=None, column=None, code=code, message=message)
         super().__init__(str(self.problem.message))
+
+
+def unknown_board(number: str) -> Problem:
+    return Problem(None, None, UNKNOWN_BOARD, msg("there is no board %(board)s", board=number))
+
+
+def file_too_large(size: int, limit: int) -> Problem:
+    """A file of ``size`` bytes, over the ``limit``: refused before it is read."""
+    return Problem(
+        None,
+        None,
+        FILE_TOO_LARGE,
+        msg(
+            "the file is %(size)s KiB, over the limit of %(limit)s KiB",
+            size=size // 1024,
+            limit=limit // 1024,
+        ),
+    )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import structlog
 
 from vogscreen.domain.errors import StateConflict
-from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language, msg
+from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language
 from vogscreen.domain.plan import HOLD_HINTS, removal_guard, stored_reason
 from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
 from vogscreen.domain.statuses import StaffListStatus as Status
@@ -146,11 +146,7 @@ def upload(
     with app.sessions() as session:
         board = board_by_number(session, number)
         if board is None:
-            report.problems.append(
-                Problem(
-                    None, None, p.UNKNOWN_BOARD, msg("there is no board %(board)s", board=number)
-                )
-            )
+            report.problems.append(p.unknown_board(number))
             return _reject(intake, 0)
         intake.board_id = board.id
         heads = records.heads(session, board.id)
@@ -178,18 +174,7 @@ def _load(intake: _Intake, path: Path, opened: BinaryIO | None) -> bytes | None:
     limit = intake.app.settings.max_upload_bytes
     size = os.fstat(opened.fileno()).st_size if opened else path.stat().st_size
     if size > limit:
-        intake.report.problems.append(
-            Problem(
-                None,
-                None,
-                p.FILE_TOO_LARGE,
-                msg(
-                    "the file is %(size)s KiB, over the limit of %(limit)s KiB",
-                    size=size // 1024,
-                    limit=limit // 1024,
-                ),
-            )
-        )
+        intake.report.problems.append(p.file_too_large(size, limit))
         return None
     data = opened.read() if opened else path.read_bytes()
     intake.sha256 = hashlib.sha256(data).hexdigest()
