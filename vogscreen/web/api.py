@@ -174,11 +174,11 @@ def current_staff(app: Vogscreen, holder: Caller) -> list[schemas.StaffMember]:
 def cases(
     app: Vogscreen,
     holder: Caller,
-    only_open: Annotated[bool, Query(alias="open", description="Only open cases.")] = False,
+    open: Annotated[bool, Query(description="Only open cases.")] = False,
 ) -> list[schemas.Case]:
     return [
         schemas.Case.model_validate(case)
-        for case in board_portal.cases_of(app, holder.board, only_open=only_open)
+        for case in board_portal.cases_of(app, holder.board, only_open=open)
     ]
 
 
