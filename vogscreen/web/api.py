@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vogscreen.domain.errors import NotFound
-from vogscreen.domain.statuses import UploadOutcome
+from vogscreen.domain.statuses import CaseStatus, UploadOutcome
 from vogscreen.pipeline import board_portal
 from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.tokens import TokenHolder
@@ -174,7 +174,10 @@ def current_staff(app: Vogscreen, holder: Caller) -> list[schemas.StaffMember]:
 def cases(
     app: Vogscreen,
     holder: Caller,
-    only_open: Annotated[bool, Query(alias="open", description="Only open cases.")] = False,
+    # ?open=true: named after the status it selects.
+    only_open: Annotated[
+        bool, Query(alias=CaseStatus.OPEN, description="Only open cases.")
+    ] = False,
 ) -> list[schemas.Case]:
     return [
         schemas.Case.model_validate(case)

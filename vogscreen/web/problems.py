@@ -153,7 +153,7 @@ def _api_answer(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DatabaseBusy):
         return problem(
             503,
-            "busy",
+            "database-busy",
             _TITLES[503],
             msg("The database is busy; try again in a moment."),
             headers={"Retry-After": "5"},
