@@ -121,11 +121,12 @@ def staff_list(app: App, number: str, staff_list_id: int) -> dict[str, Any]:
 
 
 def _reason(report: dict[str, Any], language: str) -> str | None:
-    """A held list's reason in ``language``: stored as a message (``Text.as_dict``) or,
-    by lists held before reasons were translated, as English text."""
+    """A held list's reason in ``language``: kept as a message (``reason_text``, a
+    ``Text.as_dict``) or, by lists held before reasons were translated, in English only."""
+    stored = report.get("reason_text")
+    if isinstance(stored, dict):
+        return Text.from_dict(stored).render(language)
     reason = report.get("reason")
-    if isinstance(reason, dict):
-        return Text.from_dict(reason).render(language)
     return reason if isinstance(reason, str) else None
 
 
