@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.corpus.cases import secrets
+from tests.texts import en, every_language
 from vogscreen.intake import problems as p
 from vogscreen.pipeline.intake import upload
 from vogscreen.runtime.bootstrap import App
@@ -73,7 +74,9 @@ def test_a_bad_file_is_rejected_with_its_problem_and_nothing_of_it_is_stored(
 
     assert report.status == "rejected"
     assert {problem.code for problem in report.problems} == set(entry["codes"])
-    assert all(problem.message.strip() for problem in report.problems)
+    assert all(every_language(problem.message).strip() for problem in report.problems)
+    # and every problem says how to fix it, in every language
+    assert all(every_language(problem.hint).strip() for problem in report.problems)
     assert count(app, Person) == 0
     assert count(app, StaffListRow) == 0
     with app.sessions() as session:
@@ -114,5 +117,5 @@ def test_a_workbook_is_refused_when_it_unpacks_to_more_than_the_configured_limit
 
     assert report.status == "rejected"
     assert [problem.code for problem in report.problems] == [p.XLSX_TOO_LARGE]
-    assert "over the limit of 8 KiB" in report.problems[0].message
+    assert "over the limit of 8 KiB" in en(report.problems[0].message)
     assert count(app, Person) == 0

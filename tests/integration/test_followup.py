@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import tenacity
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tests.followup_helpers import BOARD_A, BOARD_B, raise_hit, two_boards_with_a_shared_teacher
 from tests.reconcile_helpers import hand_in
@@ -27,7 +27,7 @@ from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.status import status
 from vogscreen.runtime.authorities import subscription_ref_of
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store.models import AuditEvent, Notification
+from vogscreen.store.models import AuditEvent, Lease, Notification
 from vogscreen.testing import FakeClock
 from vogscreen.testing.authority_schema import MockAuthorityHit
 
@@ -163,9 +163,9 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         child_env = {
             **env,
             "VOGSCREEN_SMTP_URL": f"smtp://127.0.0.1:{port}",
-            # Long enough for the next command to start (1.4 s on a busy 2-core machine)
-            # while the dead run's lease still holds.
-            "VOGSCREEN_LEASE_SECONDS": "4",
+            # Long enough for the next command to start, however busy the machine, while
+            # the dead run's lease still holds; the test then lets the lease run out.
+            "VOGSCREEN_LEASE_SECONDS": "120",
             "PATH": "/usr/bin:/bin",
         }
         child = subprocess.Popen(
@@ -177,7 +177,11 @@ def test_a_crash_after_the_send_and_before_the_mark_gives_at_most_one_recognisab
         assert len(inbox.messages) == 1
         busy = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
         assert busy.returncode == 4  # the dead run's lease has not expired yet
-        time.sleep(4.2)
+        # Two minutes pass: the dead run's lease runs out (the commands run on real time).
+        with app.sessions.begin() as session:
+            session.execute(
+                update(Lease).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            )
         done = subprocess.run(command, env=child_env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         time.sleep(0.1)

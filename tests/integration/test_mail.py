@@ -11,7 +11,7 @@ import pytest
 
 from tests.smtp_server import smtp_server
 from vogscreen.domain.errors import ConfigurationError, DeliveryError
-from vogscreen.mail.compose import SUBJECTS, Letter, OutgoingMessage, TemplateSet
+from vogscreen.mail.compose import Letter, OutgoingMessage, TemplateSet, subject_of
 from vogscreen.mail.delivery import SmtpConfig, SmtpMailer
 from vogscreen.runtime.settings import load_settings
 
@@ -92,9 +92,7 @@ def reference(letter: Letter, recipients: list[str]) -> EmailMessage:
     environment = TemplateSet().environment
     values = letter.template_values()
     built = EmailMessage()
-    built["Subject"] = SUBJECTS[letter.kind].format(
-        personeelsnummer=letter.personeelsnummer or "onbekend", reference=letter.reference
-    )
+    built["Subject"] = subject_of(letter)
     built["From"] = "vogscreen <v@x.nl>"
     built["To"] = ", ".join(recipients)
     built["Message-ID"] = "<hit.7.3@vogscreen.invalid>"

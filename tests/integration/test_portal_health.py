@@ -18,14 +18,14 @@ def test_healthz_answers_while_the_process_lives(portal: TestClient) -> None:
 def test_readyz_answers_200_when_the_database_answers_and_503_when_it_does_not(
     portal: TestClient, app: App
 ) -> None:
-    assert portal.get("/readyz").json() == {"database": "ok"}
+    assert portal.get("/readyz").json() == {"database": "answers"}
     # Nothing listens on port 1 of loopback: the connection is refused at once.
     gone = make_engine("postgresql+psycopg://vogscreen@127.0.0.1:1/vogscreen")
     with TestClient(create_app(dataclasses.replace(app, engine=gone))) as unready:
         answer = unready.get("/readyz")
         assert unready.get("/healthz").status_code == 200
     assert answer.status_code == 503
-    assert answer.json() == {"database": "unavailable"}
+    assert answer.json() == {"database": "does not answer"}
 
 
 def test_the_openapi_document_and_the_docs_are_served_under_api(portal: TestClient) -> None:

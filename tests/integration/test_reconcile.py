@@ -19,6 +19,7 @@ from tests.reconcile_helpers import (
     subscription_states,
     unavailable,
 )
+from tests.texts import en
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.errors import AuthorityMisconfigured, StateConflict
 from vogscreen.pipeline.authority_check import validate
@@ -145,7 +146,7 @@ def test_the_removal_guard_holds_a_list_that_would_end_too_many(
     run(app, mock)
     report = hand_in(app, board, staff[:30], tmp_path)  # a truncated export: 10 of 40 gone
     assert report.status == "held"
-    assert report.reason is not None and "10 of the board's 40" in report.reason
+    assert report.reason is not None and "10 of the board's 40" in en(report.reason)
     summary = run(app, mock)
     assert summary.drain.sent == 0
     assert len(mock.list_subscriptions().items) == 40

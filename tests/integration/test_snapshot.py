@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from tests.corpus.formats import xlsx, xlsx_cells
 from tests.reconcile_helpers import FAST, days, hand_in
+from tests.texts import every_language
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.errors import StateConflict
 from vogscreen.intake import problems as p
@@ -158,7 +159,9 @@ def test_a_changed_row_with_the_bsn_or_number_of_an_unchanged_one_is_a_duplicate
     )
     report = hand_in(app, board, [*staff, twin, stranger], tmp_path)
     assert report.status == "rejected"
-    found = {(problem.line, problem.code): problem.message for problem in report.problems}
+    found = {
+        (problem.line, problem.code): every_language(problem.message) for problem in report.problems
+    }
     # staff[2] is on line 4 and carried over unchanged; the twin (line 12) repeats its BSN.
     assert "line 4" in found[(12, p.DUPLICATE_BSN)]
     # staff[4] on line 6, also unchanged, has the personeelsnummer of the stranger (13).

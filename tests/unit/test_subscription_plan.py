@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.texts import en
 from vogscreen.domain.plan import (
     PersonState,
     SubscriptionAction,
@@ -114,8 +115,9 @@ def test_nobody_to_plan_means_nothing_to_do() -> None:
 def test_a_list_ending_more_than_both_thresholds_is_held_and_says_why() -> None:
     reason = removal_guard(ending=20, current=100, percent=10, count=5)
     assert reason is not None
-    assert "20 of the board's 100" in reason and "(20%)" in reason
-    assert "more than 10%" in reason and "more than 5" in reason
+    assert "20 of the board's 100" in en(reason) and "(20%)" in en(reason)
+    assert "more than 10%" in en(reason) and "more than 5" in en(reason)
+    assert "20 van de 100" in reason.render("nl") and "meer dan 10%" in reason.render("nl")
 
 
 def test_a_list_over_the_percentage_but_not_the_count_is_applied() -> None:
@@ -143,5 +145,5 @@ def test_a_list_ending_nothing_is_never_held() -> None:
 def test_a_board_without_current_employments_reports_a_share_of_100_percent() -> None:
     # Nothing current to end: the share is taken as all of it, and the count decides.
     reason = removal_guard(ending=6, current=0, percent=10, count=5)
-    assert reason is not None and "of the board's 0" in reason and "(100%)" in reason
+    assert reason is not None and "of the board's 0" in en(reason) and "(100%)" in en(reason)
     assert removal_guard(ending=5, current=0, percent=10, count=5) is None

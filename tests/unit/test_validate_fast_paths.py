@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from tests.texts import en
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.cells import RowProblem as _RowProblem
@@ -27,7 +28,7 @@ def message_of(cell: Cell, *, secret: bool = False) -> str:
     with pytest.raises(_RowProblem) as raised:
         parse_date(cell, secret=secret)
     assert raised.value.code == p.DATE_INVALID
-    return raised.value.message
+    return en(raised.value.message)
 
 
 def test_an_iso_date_that_does_not_exist_is_refused_in_the_usual_words() -> None:

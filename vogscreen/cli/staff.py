@@ -79,7 +79,7 @@ def _print_report(report: UploadReport) -> None:
                 "" if problem.line is None else str(problem.line),
                 problem.column or "",
                 problem.code,
-                problem.message,
+                problem.message.render("en"),
             )
         out.print(table)
         hidden = len(report.problems) - _SHOWN_PROBLEMS

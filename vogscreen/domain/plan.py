@@ -7,11 +7,12 @@ these functions and carry out what they return. Tests call them with plain value
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from vogscreen.domain.statuses import PlanAction, SubscriptionStatus
+from vogscreen.domain.language import Text, msg
+from vogscreen.domain.statuses import HoldReason, PlanAction, SubscriptionStatus
 from vogscreen.domain.terms import Terms
 
 K = TypeVar("K", bound=Hashable)
@@ -82,19 +83,59 @@ def preview_counts(diff: BoardDiff[Any], current: int) -> Preview:
     return Preview(counts, len(diff.end), current)
 
 
-def removal_guard(ending: int, current: int, percent: int, count: int) -> str | None:
+def removal_guard(ending: int, current: int, percent: int, count: int) -> Text | None:
     """Why a staff list must be held, or None when it may be applied.
 
     A list is held when it would end more than ``percent`` % **and** more than ``count`` of
     the board's current employments: a truncated export must not unsubscribe half a board.
     """
     if ending > count and ending * 100 > percent * current:
-        share = ending * 100 / current if current else 100.0
-        return (
-            f"it would end {ending} of the board's {current} current employments "
-            f"({share:.0f}%), more than {percent}% and more than {count}"
+        share = round(ending * 100 / current) if current else 100
+        return msg(
+            "it would end %(ending)s of the board's %(current)s current employments "
+            "(%(share)s%%), more than %(percent)s%% and more than %(count)s",
+            ending=ending,
+            current=current,
+            share=share,
+            percent=percent,
+            count=count,
         )
     return None
+
+
+def stored_reason(reason: Text | None) -> dict[str, Any]:
+    """A hold reason as a list's stored report keeps it: ``reason`` in English for the
+    operators' commands, ``reason_text`` to be read again in any language."""
+    if reason is None:
+        return {"reason": None}
+    return {"reason": reason.render("en"), "reason_text": reason.as_dict()}
+
+
+def reason_of(report: Mapping[str, Any]) -> Text | None:
+    """The hold reason of a list's stored report, to be read in any language; a list held
+    before reasons were stored as Text has its English reason only, shown as it is."""
+    stored = report.get("reason_text")
+    if stored:
+        return Text.from_dict(stored)
+    reason = report.get("reason")
+    return Text(str(reason).replace("%", "%%")) if reason else None
+
+
+# What the board does about a list held for each reason (the reason itself says why).
+HOLD_HINTS: dict[HoldReason, Text] = {
+    HoldReason.REMOVALS: msg(
+        "Check that the file is complete. If these employees really are leaving, confirm "
+        "the list; if the export is incomplete, reject it and hand in the complete list."
+    ),
+    HoldReason.OTHER_BOARD: msg(
+        "Check that this is your board's file. If a school has moved to your board, "
+        "confirm the list; otherwise reject it and hand in your own list."
+    ),
+    HoldReason.OLDER_FILE: msg(
+        "Check that this is the newest export. If it is, confirm the list; otherwise "
+        "reject it and hand in the newest list."
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.nl import brin as stdnum_brin
 from stdnum.nl import bsn as stdnum_bsn
 
+from vogscreen.domain.language import Text, msg
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 
@@ -43,7 +44,7 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 
 
 class RowProblem(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Text) -> None:
         self.code = code
         self.message = message
 
@@ -64,7 +65,7 @@ def text_of(cell: Cell) -> str:
 
 def parse_bsn(cell: Cell) -> str:
     if isinstance(cell, float) and not cell.is_integer():
-        raise RowProblem(p.BSN_INVALID, "the BSN is not a whole number")
+        raise RowProblem(p.BSN_INVALID, msg("the BSN is not a whole number"))
     return bsn_from_text(text_of(cell))
 
 
@@ -75,19 +76,23 @@ def bsn_from_text(raw: str) -> str:
         if "e+" in raw.lower():
             raise RowProblem(
                 p.BSN_INVALID,
-                "the BSN is in scientific notation (digits were lost in a spreadsheet); "
-                "format the column as text and export again",
+                msg(
+                    "the BSN is in scientific notation (digits were lost in a spreadsheet); "
+                    "format the column as text and export again"
+                ),
             )
         digits = raw.replace(" ", "").replace(".", "").replace("-", "")
         if not (digits.isascii() and digits.isdigit()):
-            raise RowProblem(p.BSN_INVALID, "the BSN contains characters other than digits")
+            raise RowProblem(p.BSN_INVALID, msg("the BSN contains characters other than digits"))
     if len(digits) == 8:  # a spreadsheet dropped the leading zero
         digits = "0" + digits
     if len(digits) != 9:
-        raise RowProblem(p.BSN_INVALID, f"the BSN has {len(digits)} digits instead of 9")
+        raise RowProblem(
+            p.BSN_INVALID, msg("the BSN has %(digits)s digits instead of 9", digits=len(digits))
+        )
     # stdnum's own 11-check on the digits we already cleaned (its is_valid cleans again).
     if stdnum_bsn.checksum(digits) != 0 or digits == "000000000":
-        raise RowProblem(p.BSN_INVALID, "the BSN fails the 11-check (elfproef)")
+        raise RowProblem(p.BSN_INVALID, msg("the BSN fails the 11-check (elfproef)"))
     return digits
 
 
@@ -141,8 +146,10 @@ def _date_from_text(raw: str) -> dt.date:
             try:
                 return dt.date(int(match[y]), int(match[m]), int(match[d]))
             except ValueError:
-                raise RowProblem(p.DATE_INVALID, "the value is not a date that exists") from None
-    raise RowProblem(p.DATE_INVALID, "the value is not a date (use YYYY-MM-DD or DD-MM-YYYY)")
+                raise RowProblem(
+                    p.DATE_INVALID, msg("the value is not a date that exists")
+                ) from None
+    raise RowProblem(p.DATE_INVALID, msg("the value is not a date (use YYYY-MM-DD or DD-MM-YYYY)"))
 
 
 def parse_brin(cell: Cell) -> str | None:
@@ -158,10 +165,15 @@ def brin_from_text(raw: str) -> str:
     try:
         return str(stdnum_brin.validate(raw))
     except stdnum_errors.ValidationError:
+        value = p.quoted(raw)
         raise RowProblem(
             p.BRIN_INVALID,
-            f"{p.quoted(raw)} is not a BRIN code "
-            "(2 digits and 2 letters, optionally 2 more digits)",
+            msg("the value is not a BRIN code (2 digits and 2 letters, optionally 2 more digits)")
+            if value is None
+            else msg(
+                "%(value)s is not a BRIN code (2 digits and 2 letters, optionally 2 more digits)",
+                value=value,
+            ),
         ) from None
 
 
@@ -179,9 +191,11 @@ def personeelsnummer_problem(number: str, bsn: str | None) -> RowProblem | None:
         if match and 1 <= int(match["m"]) <= 12 and 1 <= int(match["d"]) <= 31:
             return RowProblem(
                 p.PERSONEELSNUMMER_LIKE_DATE,
-                "the personeelsnummer looks like a date (a birth date in the wrong column?); "
-                "reports and e-mails show the personeelsnummer, so give the number from the "
-                "HR system, or leave it empty",
+                msg(
+                    "the personeelsnummer looks like a date (a birth date in the wrong "
+                    "column?); reports and e-mails show the personeelsnummer, so it may not "
+                    "be a date"
+                ),
             )
     digits = number.translate(_NUMBER_SEPARATORS)
     if digits.isascii() and digits.isdigit() and len(digits) in (8, 9):
@@ -190,9 +204,11 @@ def personeelsnummer_problem(number: str, bsn: str | None) -> RowProblem | None:
         if padded == bsn or written_as_bsn:
             return RowProblem(
                 p.PERSONEELSNUMMER_LIKE_BSN,
-                "the personeelsnummer is a BSN, or looks like one (it passes the 11-check); "
-                "reports and e-mails show the personeelsnummer, so give the number from the "
-                "HR system, or leave it empty",
+                msg(
+                    "the personeelsnummer is a BSN, or looks like one (it passes the "
+                    "11-check); reports and e-mails show the personeelsnummer, so it may not "
+                    "be a BSN"
+                ),
             )
     return None
 

@@ -1,8 +1,13 @@
-"""Header names: the canonical columns and the aliases HR systems use for them."""
+"""Header names: the canonical columns, the aliases HR systems use for them, and what a
+report says of a header that lacks a required column."""
 
 from __future__ import annotations
 
 import re
+
+from vogscreen.domain.language import Text, msg
+from vogscreen.intake.cells import has_control_character
+from vogscreen.intake.problems import could_be_secret, excerpt
 
 REQUIRED = ("bsn", "geboortedatum", "achternaam")
 OPTIONAL = (
@@ -51,6 +56,8 @@ _LOOKUP = {name: name for name in CANONICAL} | {
     alias: name for name, aliases in _ALIASES.items() for alias in aliases
 }
 _SEPARATORS = re.compile(r"[\s\-_./:]+")
+# How many of the header's names a missing_column message lists.
+_DESCRIBED_NAMES = 30
 
 
 def normalise(header: str) -> str:
@@ -60,3 +67,28 @@ def normalise(header: str) -> str:
 def canonical(header: str) -> str | None:
     """The canonical column a header stands for, or None for a column we do not use."""
     return _LOOKUP.get(normalise(header))
+
+
+def missing_column(column: str, header: list[str]) -> Text:
+    """A required column is missing: which, and what the header holds instead (never values
+    that could be secret)."""
+    if any(could_be_secret(name) or has_control_character(name) for name in header):
+        return msg(
+            "the required column %(column)s is missing (the first line holds values, not "
+            "column names: a title above the header, or no header row at all?)",
+            column=repr(column),
+        )
+    names = [excerpt(name) for name in header if name]
+    if len(names) > _DESCRIBED_NAMES:
+        return msg(
+            "the required column %(column)s is missing (the header has: %(names)s and "
+            "%(more)s more)",
+            column=repr(column),
+            names=", ".join(names[:_DESCRIBED_NAMES]),
+            more=len(names) - _DESCRIBED_NAMES,
+        )
+    return msg(
+        "the required column %(column)s is missing (the header has: %(names)s)",
+        column=repr(column),
+        names=", ".join(names) or "-",
+    )

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from vogscreen.domain.language import Text, msg
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem
@@ -27,23 +28,30 @@ _XLSX_MAX_MEMBERS = 10_000
 # was most likely cut (a document pasted into it) and is refused as a CSV field over the
 # csv module's limit is.
 _XLSX_CELL_LIMIT = 32_767
-_SIGNATURES: list[tuple[bytes, str]] = [
-    (b"\x89PNG", "a PNG image"),
-    (b"%PDF", "a PDF document"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF document"),
+_SIGNATURES: list[tuple[bytes, Text]] = [
+    (b"\x89PNG", msg("this is a PNG image, not a CSV or XLSX staff list")),
+    (b"%PDF", msg("this is a PDF document, not a CSV or XLSX staff list")),
+    (b"\xff\xd8\xff", msg("this is a JPEG image, not a CSV or XLSX staff list")),
+    (b"GIF8", msg("this is a GIF image, not a CSV or XLSX staff list")),
+    (b"\x1f\x8b", msg("this is a gzip archive, not a CSV or XLSX staff list")),
+    (b"Rar!", msg("this is a RAR archive, not a CSV or XLSX staff list")),
+    (b"7z\xbc\xaf", msg("this is a 7-Zip archive, not a CSV or XLSX staff list")),
+    (b"{\\rtf", msg("this is an RTF document, not a CSV or XLSX staff list")),
 ]
 # Members that tell which kind of ZIP-based document an upload that is not XLSX is.
-_ZIP_KINDS: list[tuple[str, str]] = [
-    ("xl/workbook.bin", "an Excel binary workbook (.xlsb)"),
-    ("content.xml", "an OpenDocument file (.ods, from LibreOffice or OpenOffice)"),
-    ("word/document.xml", "a Word document"),
-    ("ppt/presentation.xml", "a PowerPoint presentation"),
+_ZIP_KINDS: list[tuple[str, Text]] = [
+    ("xl/workbook.bin", msg("this is an Excel binary workbook (.xlsb), not an XLSX workbook")),
+    (
+        "content.xml",
+        msg(
+            "this is an OpenDocument file (.ods, from LibreOffice or OpenOffice), "
+            "not an XLSX workbook"
+        ),
+    ),
+    ("word/document.xml", msg("this is a Word document, not an XLSX workbook")),
+    ("ppt/presentation.xml", msg("this is a PowerPoint presentation, not an XLSX workbook")),
 ]
+_A_ZIP = msg("this is a ZIP archive, not an XLSX workbook")
 # A multi-byte UTF-8 sequence; in Windows-1252 text these byte pairs are all but unheard of.
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
@@ -63,7 +71,7 @@ class Table:
 
 def read_table(data: bytes, *, max_unpacked_bytes: int) -> Table:
     if not data.strip():
-        raise FileProblem(p.EMPTY_FILE, "the file is empty")
+        raise FileProblem(p.EMPTY_FILE, msg("the file is empty"))
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, max_unpacked_bytes)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -71,24 +79,23 @@ def read_table(data: bytes, *, max_unpacked_bytes: int) -> Table:
         # package, with the same signature as an old .xls.
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise FileProblem(
-                p.PASSWORD_PROTECTED,
-                "the workbook is protected with a password; remove the password "
-                "(or save it as CSV) and upload again",
+                p.PASSWORD_PROTECTED, msg("the workbook is protected with a password")
             )
         raise FileProblem(
-            p.LEGACY_EXCEL,
-            "this is an old Excel file (.xls); save it as .xlsx or as CSV and upload again",
+            p.LEGACY_EXCEL, msg("this is an old Excel file (.xls), not an .xlsx workbook")
         )
     for signature, what in _SIGNATURES:
         if data.startswith(signature):
-            raise FileProblem(p.NOT_A_TABLE, f"this is {what}, not a CSV or XLSX staff list")
+            raise FileProblem(p.NOT_A_TABLE, what)
     text = _decode(data)
     if text.lstrip().startswith("<"):
         # Web systems often hand out an HTML table or an XML Spreadsheet 2003 named .xls.
         raise FileProblem(
             p.NOT_A_TABLE,
-            "this is an HTML or XML file (some systems save those as .xls), not a CSV or XLSX "
-            "staff list; open it in Excel and save it as .xlsx",
+            msg(
+                "this is an HTML or XML file (some systems save those as .xls), not a CSV or "
+                "XLSX staff list"
+            ),
         )
     return _read_csv(text)
 
@@ -99,10 +106,10 @@ def _decode(data: bytes) -> str:
             return data.decode("utf-16").lstrip("\ufeff")
         except UnicodeDecodeError:
             raise FileProblem(
-                p.ENCODING, "the file claims UTF-16 but is damaged (cut off?)"
+                p.ENCODING, msg("the file claims UTF-16 but is damaged (cut off?)")
             ) from None
     if b"\x00" in data:
-        raise FileProblem(p.NOT_A_TABLE, "this is a binary file, not a CSV or XLSX staff list")
+        raise FileProblem(p.NOT_A_TABLE, msg("this is a binary file, not a CSV or XLSX staff list"))
     try:
         # A second BOM is what a tool that adds one to text that already has one leaves.
         return data.decode("utf-8-sig").lstrip("\ufeff")
@@ -112,17 +119,21 @@ def _decode(data: bytes) -> str:
             # two wrong ones ("JosÃ©"): refuse instead.
             raise FileProblem(
                 p.ENCODING,
-                f"the file is UTF-8 text, but line {_line_of(data, exc.start)} is not (parts "
-                "from different exports pasted together, or a cut-off file); export it again "
-                "as CSV UTF-8",
+                msg(
+                    "the file is UTF-8 text, but line %(line)s is not (parts from different "
+                    "exports pasted together, or a cut-off file)",
+                    line=_line_of(data, exc.start),
+                ),
             ) from None
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise FileProblem(
             p.ENCODING,
-            f"the file is neither UTF-8 nor Windows-1252 text (line {_line_of(data, exc.start)}); "
-            "export it again as CSV UTF-8",
+            msg(
+                "the file is neither UTF-8 nor Windows-1252 text (line %(line)s)",
+                line=_line_of(data, exc.start),
+            ),
         ) from None
 
 
@@ -140,7 +151,7 @@ def _first_line(lines: Iterator[tuple[int, str]]) -> tuple[int, str]:
     for number, line in lines:
         if line.strip().strip(";,\t"):
             return number, line
-    raise FileProblem(p.EMPTY_FILE, "the file has no header and no rows")
+    raise FileProblem(p.EMPTY_FILE, msg("the file has no header and no rows"))
 
 
 def _read_csv(text: str) -> Table:
@@ -189,9 +200,13 @@ def _csv_rows(
     if not terminated and len(record) < width and any(value.strip() for value in record):
         raise FileProblem(
             p.SHORT_ROW,
-            f"the file ends in the middle of line {line}: it has {len(record)} of the "
-            f"{width} values and no line break (an interrupted download or copy?); "
-            "export the file again",
+            msg(
+                "the file ends in the middle of line %(line)s: it has %(values)s of the "
+                "%(width)s values and no line break (an interrupted download or copy?)",
+                line=line,
+                values=len(record),
+                width=width,
+            ),
         )
     yield line, list(record)
 
@@ -202,15 +217,20 @@ def _csv_problem(error: csv.Error, line: int) -> FileProblem:
     if str(error).startswith("field larger than field limit"):
         return FileProblem(
             p.FIELD_TOO_LARGE,
-            f"line {line}: a value is longer than {csv.field_size_limit():,} characters "
-            "(a document pasted into a cell, or a quote that is never closed); "
-            "remove it and export the file again",
+            msg(
+                "line %(line)s: a value is longer than %(limit)s characters (a document "
+                "pasted into a cell, or a quote that is never closed)",
+                line=line,
+                limit=csv.field_size_limit(),
+            ),
         )
     return FileProblem(
         p.STRAY_QUOTE,
-        f'line {line}: a double quote (") opens a value that is not closed where the '
-        "value ends; remove the quote, or put the whole value in quotes and double "
-        "the quotes inside it",
+        msg(
+            'line %(line)s: a double quote (") opens a value that is not closed where the '
+            "value ends",
+            line=line,
+        ),
     )
 
 
@@ -227,35 +247,43 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged (not a readable ZIP)") from None
+        raise FileProblem(
+            p.XLSX_DAMAGED, msg("the XLSX file is damaged (not a readable ZIP)")
+        ) from None
     # Declared sizes bound what zipfile will ever inflate, so checking them here refuses a
     # zip bomb before a single byte is decompressed.
     unpacked = sum(member.file_size for member in members)
     if len(members) > _XLSX_MAX_MEMBERS:
         raise FileProblem(
             p.XLSX_TOO_LARGE,
-            f"the XLSX file holds {len(members)} parts, over the limit of {_XLSX_MAX_MEMBERS}",
+            msg(
+                "the XLSX file holds %(parts)s parts, over the limit of %(limit)s",
+                parts=len(members),
+                limit=_XLSX_MAX_MEMBERS,
+            ),
         )
     if unpacked > max_unpacked_bytes:
         raise FileProblem(
             p.XLSX_TOO_LARGE,
-            f"the XLSX file unpacks to {_size(unpacked)}, over the limit of "
-            f"{_size(max_unpacked_bytes)}",
+            msg(
+                "the XLSX file unpacks to %(size)s, over the limit of %(limit)s",
+                size=_size(unpacked),
+                limit=_size(max_unpacked_bytes),
+            ),
         )
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names:
-        what = next((kind for part, kind in _ZIP_KINDS if part in names), "a ZIP archive")
-        raise FileProblem(
-            p.NOT_A_TABLE,
-            f"this is {what}, not an XLSX workbook; save it as .xlsx or CSV and upload again",
-        )
+        what = next((kind for part, kind in _ZIP_KINDS if part in names), _A_ZIP)
+        raise FileProblem(p.NOT_A_TABLE, what)
     try:
         bad = archive.testzip() if len(data) < 5 * 1024 * 1024 else None
     except (zlib.error, EOFError, RuntimeError, NotImplementedError, OSError):
         # a broken deflate stream, an encrypted part, a compression zipfile does not know
         bad = "?"
     if bad is not None:
-        raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged (a part fails its checksum)")
+        raise FileProblem(
+            p.XLSX_DAMAGED, msg("the XLSX file is damaged (a part fails its checksum)")
+        )
     import openpyxl  # imported here: a second or so of import time that CSV users never pay
 
     try:
@@ -265,11 +293,7 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
             # A hidden sheet is what the board does not see: often an old list, or lookups.
             sheet = next((s for s in workbook.worksheets if s.sheet_state == "visible"), None)
             if sheet is None:
-                raise FileProblem(
-                    p.NO_VISIBLE_SHEET,
-                    "every sheet of the workbook is hidden; unhide the sheet with the staff "
-                    "list (or save it as CSV) and upload again",
-                )
+                raise FileProblem(p.NO_VISIBLE_SHEET, msg("every sheet of the workbook is hidden"))
             # The <dimension> a writer declares can be wrong, and read-only mode would stop
             # at it, silently dropping the rows below: read what is there instead.
             sheet.reset_dimensions()
@@ -278,7 +302,9 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
     except FileProblem:
         raise
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same here
-        raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged and cannot be read") from None
+        raise FileProblem(
+            p.XLSX_DAMAGED, msg("the XLSX file is damaged and cannot be read")
+        ) from None
     header = _trim(["" if cell is None else str(cell) for cell in header_cells])
     if any(len(name) >= _XLSX_CELL_LIMIT for name in header):
         raise _xlsx_too_large(header_line)
@@ -301,7 +327,7 @@ def _first_nonblank(rows: Iterator[tuple[object, ...]]) -> tuple[int, tuple[obje
     for number, row in enumerate(rows, start=1):
         if any(cell not in (None, "") for cell in row):
             return number, row
-    raise FileProblem(p.EMPTY_FILE, "the first visible sheet of the workbook is empty")
+    raise FileProblem(p.EMPTY_FILE, msg("the first visible sheet of the workbook is empty"))
 
 
 def _xlsx_rows(
@@ -318,15 +344,20 @@ def _xlsx_rows(
     except FileProblem:
         raise
     except Exception:
-        raise FileProblem(p.XLSX_DAMAGED, "the XLSX file is damaged part-way through") from None
+        raise FileProblem(
+            p.XLSX_DAMAGED, msg("the XLSX file is damaged part-way through")
+        ) from None
 
 
 def _xlsx_too_large(line: int) -> FileProblem:
     return FileProblem(
         p.FIELD_TOO_LARGE,
-        f"line {line}: a cell holds {_XLSX_CELL_LIMIT:,} characters or more, the most a cell "
-        "may hold (a document pasted into it, or a value cut off); remove it and save the "
-        "file again",
+        msg(
+            "line %(line)s: a cell holds %(limit)s characters or more, the most a cell may "
+            "hold (a document pasted into it, or a value cut off)",
+            line=line,
+            limit=_XLSX_CELL_LIMIT,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from vogscreen.domain.language import msg
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.cells import (
@@ -30,7 +31,7 @@ from vogscreen.intake.cells import (
     personeelsnummer_problem,
     text_of,
 )
-from vogscreen.intake.columns import REQUIRED, canonical
+from vogscreen.intake.columns import REQUIRED, canonical, missing_column
 from vogscreen.intake.problems import Problem
 from vogscreen.intake.reading import Table
 
@@ -86,8 +87,6 @@ _MAX_LENGTH = {
 # Excel writes every delimiter in the first 16 rows of a sheet, but may leave out those of
 # the empty cells at the end of a later row: only such a row may be shorter than the header.
 _EXCEL_FULL_ROWS = 16
-# How many of the header's names a missing_column message lists.
-_DESCRIBED_NAMES = 30
 _OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 _YOUNGEST_AGE_YEARS = 12
 
@@ -135,19 +134,6 @@ class _Field(NamedTuple):
     from_cell: _CellParser
 
 
-def _described(header: list[str]) -> str:
-    """What the header holds, for a missing column; never values that could be secret."""
-    if any(p.could_be_secret(name) or has_control_character(name) for name in header):
-        return (
-            "the first line holds values, not column names: a title above the header, "
-            "or no header row at all?"
-        )
-    names = [p.excerpt(name) for name in header if name]
-    if len(names) > _DESCRIBED_NAMES:
-        names[_DESCRIBED_NAMES:] = [f"and {len(names) - _DESCRIBED_NAMES} more"]
-    return f"the header has: {', '.join(names) or 'nothing'}"
-
-
 class _Columns:
     """Where each canonical column sits in the file's header."""
 
@@ -169,8 +155,12 @@ class _Columns:
                         header_line,
                         name,
                         p.DUPLICATE_COLUMN,
-                        f"columns {p.quoted(first)} and {p.quoted(name)} both stand for "
-                        f"{column}; keep one",
+                        msg(
+                            "columns %(first)s and %(second)s both stand for %(column)s",
+                            first=repr(p.excerpt(first)),
+                            second=repr(p.excerpt(name)),
+                            column=column,
+                        ),
                     )
                 )
                 continue
@@ -193,12 +183,7 @@ class _Columns:
         for column in REQUIRED:
             if column not in self.index:
                 self.problems.append(
-                    Problem(
-                        header_line,
-                        column,
-                        p.MISSING_COLUMN,
-                        f"the required column {column!r} is missing ({_described(header)})",
-                    )
+                    Problem(header_line, column, p.MISSING_COLUMN, missing_column(column, header))
                 )
 
 
@@ -207,8 +192,11 @@ def _control_character(line: int, label: str, column: str) -> Problem:
         line,
         label,
         p.CONTROL_CHARACTER,
-        f"{column} contains a line break or another control character; a value must be "
-        "one line of plain text",
+        msg(
+            "%(column)s contains a line break or another control character; a value must "
+            "be one line of plain text",
+            column=column,
+        ),
     )
 
 
@@ -217,8 +205,12 @@ def _row_length(line: int, cells: list[Cell], width: int, code: str) -> Problem:
         line,
         None,
         code,
-        f"the row has {len(cells)} values but the header has {width} columns "
-        "(a cut-off line, or a delimiter missing)",
+        msg(
+            "the row has %(values)s values but the header has %(width)s columns "
+            "(a cut-off line, or a delimiter missing)",
+            values=len(cells),
+            width=width,
+        ),
     )
 
 
@@ -252,8 +244,11 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                     line,
                     None,
                     p.LONG_ROW,
-                    f"the row has values beyond the {width} columns of the header "
-                    "(a delimiter inside a value that is not quoted?)",
+                    msg(
+                        "the row has values beyond the %(width)s columns of the header "
+                        "(a delimiter inside a value that is not quoted?)",
+                        width=width,
+                    ),
                 )
             )
         if row_problems:
@@ -268,8 +263,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                         line,
                         columns.label["bsn"],
                         p.DUPLICATE_BSN,
-                        f"the same BSN as line {first[0]}{p.named(first[1])}; "
-                        "a person may appear once",
+                        p.duplicate_bsn(first[0], first[1]),
                     )
                 )
             else:
@@ -282,8 +276,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
                             line,
                             columns.label["personeelsnummer"],
                             p.DUPLICATE_PERSONEELSNUMMER,
-                            f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
-                            f"is also on line {earlier}, for another person",
+                            p.duplicate_personeelsnummer(row.personeelsnummer, earlier),
                         )
                     )
         if row_problems:
@@ -292,7 +285,7 @@ def validate_table(table: Table, *, today: dt.date) -> Validated:
             rows.append(row)
     if row_count == 0 and not structural:
         problems.append(
-            Problem(table.header_line, None, p.NO_ROWS, "the file has a header but no rows")
+            Problem(table.header_line, None, p.NO_ROWS, msg("the file has a header but no rows"))
         )
     return Validated(rows=rows, problems=problems, row_count=row_count)
 
@@ -323,13 +316,24 @@ def _validate_row(
         text = cell.strip() if type(cell) is str else text_of(cell)
         if not text:
             if required:
-                problems.append(Problem(line, label, p.MISSING_VALUE, f"{column} is empty"))
+                problems.append(
+                    Problem(line, label, p.MISSING_VALUE, msg("%(column)s is empty", column=column))
+                )
             continue
         if from_text is None:
             values[value_index] = text
             if limit and len(text) > limit:
                 problems.append(
-                    Problem(line, label, p.VALUE_TOO_LONG, f"{column} is longer than {limit}")
+                    Problem(
+                        line,
+                        label,
+                        p.VALUE_TOO_LONG,
+                        msg(
+                            "%(column)s is longer than %(limit)s characters",
+                            column=column,
+                            limit=limit,
+                        ),
+                    )
                 )
             continue
         try:
@@ -348,11 +352,11 @@ def _validate_row(
         label = columns.label["geboortedatum"]
         if birth > today:
             problems.append(
-                Problem(line, label, p.DATE_IN_FUTURE, "the birth date lies in the future")
+                Problem(line, label, p.DATE_IN_FUTURE, msg("the birth date lies in the future"))
             )
         elif birth < _OLDEST_BIRTH_DATE or birth.year > today.year - _YOUNGEST_AGE_YEARS:
             problems.append(
-                Problem(line, label, p.DATE_IMPLAUSIBLE, "the birth date is not plausible")
+                Problem(line, label, p.DATE_IMPLAUSIBLE, msg("the birth date is not plausible"))
             )
     vog = values[_VOG_DATE]
     if vog is not None and vog > today:
@@ -361,7 +365,7 @@ def _validate_row(
                 line,
                 columns.label["vog_datum"],
                 p.DATE_IN_FUTURE,
-                "the VOG date lies in the future",
+                msg("the VOG date lies in the future"),
             )
         )
     start, end = values[_START_DATE], values[_END_DATE]
@@ -371,7 +375,7 @@ def _validate_row(
                 line,
                 columns.label["datum_uit_dienst"],
                 p.DATE_ORDER,
-                "datum_uit_dienst is before datum_in_dienst",
+                msg("datum_uit_dienst is before datum_in_dienst"),
             )
         )
     if problems:

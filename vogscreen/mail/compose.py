@@ -15,36 +15,39 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses
+from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from vogscreen.domain.errors import InvalidInput
+from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language, msg, translations
 from vogscreen.domain.statuses import NotificationKind
 
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-SUBJECTS: dict[str, str] = {
-    NotificationKind.HIT: (
-        "Actie nodig: nieuwe VOG voor personeelsnummer {personeelsnummer} (zaak {reference})"
+SUBJECTS: dict[str, Text] = {
+    NotificationKind.HIT: msg(
+        "Action needed: new VOG for personeelsnummer %(personeelsnummer)s (case %(reference)s)"
     ),
-    NotificationKind.REMINDER: "Herinnering: zaak {reference} staat nog open",
+    NotificationKind.REMINDER: msg("Reminder: case %(reference)s is still open"),
 }
+UNKNOWN = msg("unknown")
+
+
+@functools.lru_cache(maxsize=4096)
+def long_date(value: dt.date, language: str = DEFAULT_LANGUAGE) -> str:
+    """A date written out: "1 augustus 2026", "August 1, 2026"."""
+    return format_date(value, format="long", locale=check_language(language))
 
 
 def dutch_date(value: dt.date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return long_date(value, "nl")
+
+
+def subject_of(letter: Letter, language: str = DEFAULT_LANGUAGE) -> str:
+    """The subject line of a hit or reminder letter."""
+    template = translations(language).gettext(SUBJECTS[letter.kind].msgid)
+    number = letter.personeelsnummer or UNKNOWN.render(language)
+    return template % {"personeelsnummer": number, "reference": letter.reference}
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,15 @@ class Letter:
     deadline: dt.date
     opened: dt.date
 
-    def template_values(self) -> dict[str, object]:
-        """What the templates fill in, dates written out in Dutch."""
+    def template_values(self, language: str = DEFAULT_LANGUAGE) -> dict[str, object]:
+        """What the templates fill in, dates written out in ``language``."""
         return {
             "board_name": self.board_name,
             "person_name": self.person_name,
-            "personeelsnummer": self.personeelsnummer,
+            "personeelsnummer": self.personeelsnummer or UNKNOWN.render(language),
             "reference": self.reference,
-            "deadline": dutch_date(self.deadline),
-            "opened": dutch_date(self.opened),
+            "deadline": long_date(self.deadline, language),
+            "opened": long_date(self.opened, language),
         }
 
 
@@ -106,12 +109,12 @@ class _Skeleton:
     after_html: bytes
 
 
-def _skeleton() -> _Skeleton:
+def _skeleton(language: str) -> _Skeleton:
     message = EmailMessage()
     message.set_content(_TEXT_SLOT, cte="quoted-printable")
     message.add_alternative(_HTML_SLOT, subtype="html", cte="quoted-printable")
     # Set after the parts exist: making a multipart moves Content-* headers into them.
-    message["Content-Language"] = "nl"
+    message["Content-Language"] = language
     head, body = message.as_bytes(policy=email.policy.SMTP).split(b"\r\n\r\n", 1)
     before_text, rest = body.split(_TEXT_SLOT.encode() + b"\r\n", 1)
     between, after_html = rest.split(_HTML_SLOT.encode() + b"\r\n", 1)
@@ -141,27 +144,51 @@ def _plain_header(name: str, value: str) -> bytes:
     return f"{name}: {value}\r\n".encode("ascii")
 
 
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=PackageLoader("vogscreen.mail", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # The text is in the templates in English, marked with {% trans %}; Dutch comes from
+    # the mail catalog (vogscreen/locale/nl/LC_MESSAGES/mail.po).
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True
+    )
+    environment.globals["language"] = language
+    return environment
+
+
+# The second step of rendering (see TemplateSet._templates_of): the translated templates.
+_PLAIN = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+_ESCAPED = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=True)
+
+
 class TemplateSet:
-    """Renders letters as messages.
+    """Renders letters as messages, in Dutch (``environment``) or another language.
 
     The email package's header and MIME handling cost more than the rest of sending
     together, so it is used once per message shape: the MIME structure around the two
-    bodies is built once, and headers that repeat (sender, a board's recipients) are
-    folded once. Per message only the subject, the Message-ID, the date and the two
-    rendered bodies are encoded.
+    bodies is built once per language, and headers that repeat (sender, a board's
+    recipients) are folded once. Per message only the subject, the Message-ID, the date
+    and the two rendered bodies are encoded.
     """
 
     def __init__(self) -> None:
-        self.environment = Environment(
-            loader=PackageLoader("vogscreen.mail", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-            undefined=StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        self._templates: dict[str, tuple[Template, Template]] = {}
-        self._skeleton: _Skeleton | None = None
+        self._environments: dict[str, Environment] = {}
+        self.environment = self.environment_of(DEFAULT_LANGUAGE)
+        self._templates: dict[tuple[str, str, tuple[Any, ...]], tuple[Template, Template]] = {}
+        self._skeletons: dict[str, _Skeleton] = {}
         self._headers: dict[tuple[str, str], bytes] = {}
         self._senders: dict[str, str] = {}
+
+    def environment_of(self, language: str) -> Environment:
+        environment = self._environments.get(language)
+        if environment is None:
+            environment = self._environments[language] = _environment(check_language(language))
+        return environment
 
     def compose(
         self,
@@ -172,13 +199,37 @@ class TemplateSet:
         message_id: str,
         reply_to: str | None,
         now: dt.datetime,
+        language: str = DEFAULT_LANGUAGE,
     ) -> OutgoingMessage:
-        values = letter.template_values()
-        text, html = self._templates_of(letter.kind)
-        skeleton = self._skeleton or self._build_skeleton()
-        subject = SUBJECTS[letter.kind].format(
-            personeelsnummer=letter.personeelsnummer or "onbekend", reference=letter.reference
+        """A hit or reminder letter."""
+        return self.message(
+            letter.kind,
+            letter.template_values(language),
+            subject_of(letter, language),
+            sender=sender,
+            recipients=recipients,
+            message_id=message_id,
+            reply_to=reply_to,
+            now=now,
+            language=language,
         )
+
+    def message(
+        self,
+        template: str,
+        values: dict[str, object],
+        subject: str,
+        *,
+        sender: str,
+        recipients: list[str],
+        message_id: str,
+        reply_to: str | None,
+        now: dt.datetime,
+        language: str = DEFAULT_LANGUAGE,
+    ) -> OutgoingMessage:
+        """The message of ``template`` (its ``.txt`` and ``.html``), filled in with ``values``."""
+        text, html = self._templates_of(template, language, values)
+        skeleton = self._skeleton_of(language)
         to = ", ".join(recipients)
         international = not all(address.isascii() for address in (sender, *recipients))
         data = b"".join(
@@ -205,18 +256,39 @@ class TemplateSet:
             international=international,
         )
 
-    def _templates_of(self, kind: str) -> tuple[Template, Template]:
-        # Kept here rather than asked of the environment per message, which checks the
-        # template files for changes every time.
-        pair = self._templates.get(kind)
+    def _templates_of(
+        self, name: str, language: str, values: dict[str, object]
+    ) -> tuple[Template, Template]:
+        """The letter's two templates with their text already translated.
+
+        Calling gettext from a template costs more per message than all the rest of the
+        rendering, and the translated text is the same for every message of a language.
+        So each template is rendered once per language with the i18n extension and a
+        placeholder (``{{ name }}``) for every value, and what comes out is compiled as
+        the template that the messages are rendered from. Numbers choose a plural, so they
+        are filled in at the first step and are part of the key. (The templates only
+        print their values; ``test_mail`` checks the outcome against one rendering.)
+        """
+        numbers = tuple(sorted((k, v) for k, v in values.items() if isinstance(v, int)))
+        key = (name, language, numbers)
+        pair = self._templates.get(key)
         if pair is None:
-            get = self.environment.get_template
-            pair = self._templates[kind] = (get(f"{kind}.txt"), get(f"{kind}.html"))
+            placeholders = {
+                k: v if isinstance(v, int) else "{{ %s }}" % k  # noqa: UP031
+                for k, v in values.items()
+            }
+            get = self.environment_of(language).get_template
+            pair = self._templates[key] = (
+                _PLAIN.from_string(get(f"{name}.txt").render(placeholders)),
+                _ESCAPED.from_string(get(f"{name}.html").render(placeholders)),
+            )
         return pair
 
-    def _build_skeleton(self) -> _Skeleton:
-        self._skeleton = _skeleton()
-        return self._skeleton
+    def _skeleton_of(self, language: str) -> _Skeleton:
+        skeleton = self._skeletons.get(language)
+        if skeleton is None:
+            skeleton = self._skeletons[language] = _skeleton(language)
+        return skeleton
 
     def _repeated(self, name: str, value: str) -> bytes:
         folded = self._headers.get((name, value))
@@ -242,3 +314,32 @@ def _folded(name: str, value: str, policy: email.policy.EmailPolicy[EmailMessage
 def default_templates() -> TemplateSet:
     """The process's template set: templates parsed and structures built only once."""
     return TemplateSet()
+
+
+LOGIN_SUBJECT = msg("Your login link for the vogscreen portal of %(board_name)s")
+
+
+def compose_login_link(
+    *,
+    board_name: str,
+    link: str,
+    valid_minutes: int,
+    sender: str,
+    recipient: str,
+    message_id: str,
+    reply_to: str | None,
+    now: dt.datetime,
+    language: str = DEFAULT_LANGUAGE,
+) -> OutgoingMessage:
+    """The letter with a one-time login link into the portal, to one address."""
+    return default_templates().message(
+        "login_link",
+        {"board_name": board_name, "link": _single_line("link", link), "minutes": valid_minutes},
+        Text(LOGIN_SUBJECT.msgid, {"board_name": board_name}).render(language),
+        sender=sender,
+        recipients=[recipient],
+        message_id=message_id,
+        reply_to=reply_to,
+        now=now,
+        language=language,
+    )

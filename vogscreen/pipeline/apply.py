@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from vogscreen.domain.language import Text
 from vogscreen.domain.plan import (
     BoardDiff,
     Preview,
     diff_board,
     preview_counts,
     removal_guard,
+    stored_reason,
 )
 from vogscreen.domain.statuses import HoldReason, StaffListStatus
 from vogscreen.pipeline.followup import close_by_staff_list, close_for_ended_employments
@@ -132,14 +134,16 @@ def _hold(
     board: BoardToApply,
     latest: PendingList,
     plan: _Plan,
-    reason: str,
+    reason: Text,
     now: dt.datetime,
     actor: str,
 ) -> BoardResult:
     """Hold the list for an operator: it would end too many employments."""
     counts = plan.preview.counts
     list_status.hold(
-        session, latest.id, {**latest.report, "reason": reason, "hold": HoldReason.REMOVALS}
+        session,
+        latest.id,
+        {**latest.report, **stored_reason(reason), "hold": HoldReason.REMOVALS},
     )
     audit.record(
         session,
@@ -153,7 +157,7 @@ def _hold(
     )
     # The older pending lists stay pending: they are not overtaken by a list that may yet
     # be rejected (the caller applies the newest of them next).
-    return BoardResult(board.number, latest.id, StaffListStatus.HELD, counts, reason)
+    return BoardResult(board.number, latest.id, StaffListStatus.HELD, counts, reason.render("en"))
 
 
 def _apply(

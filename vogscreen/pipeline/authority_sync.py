@@ -25,6 +25,7 @@ import structlog
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
 from vogscreen.domain.retry import RetryPolicy, backoff, default_retry_policy
 from vogscreen.domain.statuses import Operation, OutboxStatus
+from vogscreen.pipeline import letters
 from vogscreen.ports.authority import ItemResult, ScreeningAuthority, SubscribeItem, UnsubscribeItem
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit
@@ -242,6 +243,8 @@ class _Changes:
     outcomes: list[Outcome] = field(default_factory=list)
     adopt: list[tuple[int, int, str | None]] = field(default_factory=list)
     fail: list[tuple[int, int, str]] = field(default_factory=list)
+    # (person, the refused operation's idempotency key, the authority's code)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
     end: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -259,6 +262,8 @@ def _record(
     outbox.record_outcomes(session, outcomes, now)
     outbox.adopt_references(session, changes.adopt, now)
     outbox.fail_subscriptions(session, changes.fail, now)
+    # The board hears of a refused person (it is their data to check), never its BSN.
+    letters.queue_person_refused(session, changes.refused, now)
     outbox.end_subscriptions(session, changes.end, now)
     if outcomes:
         audit.record(
@@ -291,6 +296,7 @@ def _changes(
             summary.subscribed += 1
         elif row.operation == Operation.SUBSCRIBE:
             changes.fail.append((*key, result.code))
+            changes.refused.append((row.person_id, row.idempotency_key, result.code))
             summary.rejected += 1
             summary.rejections.append((row.person_id, result.code))
         elif result.ok:

@@ -28,6 +28,7 @@ from typing import BinaryIO
 import structlog
 
 from vogscreen.domain.errors import ConfigurationError, LeaseHeld, StateConflict
+from vogscreen.domain.language import Text, msg
 from vogscreen.domain.statuses import FiledAs, UploadOutcome
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import Problem
@@ -50,6 +51,10 @@ _MAX_NAME_TRIES = 1000
 
 class _Refused(Exception):
     """A file of the folder that is not read; the message says why, for the board."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def waiting_files(folder: Path, settle_seconds: float) -> list[Path]:
@@ -109,22 +114,27 @@ class _Inbox:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _Refused(
-                    "this is a symbolic link, not a file; vogscreen does not follow links and "
-                    "has removed it: put the staff list itself in the folder"
+                    msg(
+                        "this is a symbolic link, not a file; vogscreen does not follow links "
+                        "and has removed it"
+                    )
                 ) from None
             raise
         try:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise _Refused(
-                    "this is not a regular file (a pipe, a device or a folder) and was taken "
-                    "out of the folder; put the staff list itself in the folder"
+                    msg(
+                        "this is not a regular file (a pipe, a device or a folder) and was "
+                        "taken out of the folder"
+                    )
                 )
             if status.st_nlink > 1:
                 raise _Refused(
-                    "this file has another name as well (a hard link); vogscreen removed this "
-                    "name (the file itself is untouched): put a copy of the staff list in the "
-                    "folder instead"
+                    msg(
+                        "this file has another name as well (a hard link); vogscreen removed "
+                        "this name (the file itself is untouched)"
+                    )
                 )
             os.set_blocking(fd, True)
             return os.fdopen(fd, "rb")
@@ -198,7 +208,7 @@ def _fitting(name: str, room: int) -> str:
     return stem + os.fsdecode(suffix)
 
 
-def _refusal(board: str, name: str, code: str, message: str) -> UploadReport:
+def _refusal(board: str, name: str, code: str, message: Text) -> UploadReport:
     return UploadReport(
         status=UploadOutcome.REJECTED,
         board=board,
@@ -215,7 +225,7 @@ def _hand_in(app: App, board: str, inbox: _Inbox, name: str) -> UploadReport | N
         return None  # taken away since the folder was listed
     except _Refused as refused:
         log.warning("dropfolder.refused", file=name, reason=str(refused))
-        return _refusal(board, name, p.NOT_A_REGULAR_FILE, str(refused))
+        return _refusal(board, name, p.NOT_A_REGULAR_FILE, refused.message)
     with opened:
         try:
             return upload(
@@ -233,8 +243,10 @@ def _hand_in(app: App, board: str, inbox: _Inbox, name: str) -> UploadReport | N
                 board,
                 name,
                 p.UNREADABLE,
-                "the file could not be read (vogscreen failed on it); the operators have "
-                "been told; export the file again, or ask them",
+                msg(
+                    "the file could not be read (vogscreen failed on it); the operators have "
+                    "been told"
+                ),
             )
 
 

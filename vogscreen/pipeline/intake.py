@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import structlog
 
 from vogscreen.domain.errors import StateConflict
-from vogscreen.domain.plan import removal_guard
+from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language, msg
+from vogscreen.domain.plan import HOLD_HINTS, removal_guard, stored_reason
 from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
 from vogscreen.domain.statuses import StaffListStatus as Status
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import Problem
 from vogscreen.intake.saved import believable, saved_at
 from vogscreen.pipeline import intake_checks as checks
+from vogscreen.pipeline import letters
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.pipeline.intake_checks import Compared
 from vogscreen.runtime.bootstrap import App
@@ -64,8 +66,8 @@ class UploadReport:
     counts: dict[str, int] = field(default_factory=lambda: dict(_NO_COUNTS))
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
-    reason: str | None = None
-    hold: HoldReason | None = None  # why the list is held, when it is
+    reason: Text | None = None  # why the list is held, for people
+    hold: HoldReason | None = None  # why the list is held, as a code
     saved_at: dt.datetime | None = None  # an XLSX export's last-saved time
     # A last-saved time the file claims but cannot have (after it was handed in): not used.
     saved_at_ignored: dt.datetime | None = None
@@ -75,24 +77,30 @@ class UploadReport:
     undoes: dict[str, int] | None = None
     sheet: str | None = None  # the sheet of a workbook that was read
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        """The report as --report-json, the drop folder and the API give it: messages,
+        hints and the reason read in ``language``; codes, lines and columns as they are."""
+        check_language(language)
+        hint = HOLD_HINTS.get(self.hold) if self.hold is not None else None
         # Through the logs' redaction, as every problem already went: the file name too.
         return p.redacted(
             {
+                "language": language,
                 "id": self.id,
                 "status": self.status,
                 "board": self.board,
                 "file": self.filename,
                 "dry_run": self.dry_run,
                 "counts": dict(self.counts),
-                "reason": self.reason,
+                "reason": self.reason.render(language) if self.reason is not None else None,
                 "hold": self.hold,
+                "hold_hint": hint.render(language) if hint is not None else None,
                 "saved_at": _iso(self.saved_at),
                 "saved_at_ignored": _iso(self.saved_at_ignored),
                 "supersedes": list(self.supersedes),
                 "undoes": self.undoes,
                 "sheet": self.sheet,
-                "problems": [problem.as_dict() for problem in self.problems],
+                "problems": [problem.as_dict(language) for problem in self.problems],
             }
         )
 
@@ -139,7 +147,9 @@ def upload(
         board = board_by_number(session, number)
         if board is None:
             report.problems.append(
-                Problem(None, None, p.UNKNOWN_BOARD, f"there is no board {number}")
+                Problem(
+                    None, None, p.UNKNOWN_BOARD, msg("there is no board %(board)s", board=number)
+                )
             )
             return _reject(intake, 0)
         intake.board_id = board.id
@@ -173,7 +183,11 @@ def _load(intake: _Intake, path: Path, opened: BinaryIO | None) -> bytes | None:
                 None,
                 None,
                 p.FILE_TOO_LARGE,
-                f"the file is {size // 1024} KiB, over the limit of {limit // 1024} KiB",
+                msg(
+                    "the file is %(size)s KiB, over the limit of %(limit)s KiB",
+                    size=size // 1024,
+                    limit=limit // 1024,
+                ),
             )
         )
         return None
@@ -239,7 +253,7 @@ def _plan(
 
 
 def _hold(
-    intake: _Intake, session: Session, file: Compared, applied: int | None, removals: str | None
+    intake: _Intake, session: Session, file: Compared, applied: int | None, removals: Text | None
 ) -> None:
     """Hold the list when it looks like another board's, is older than a list the board
     moved on to, or ends too many employments (``removals``): the first that applies."""
@@ -277,9 +291,17 @@ def _reject(intake: _Intake, row_count: int) -> UploadReport:
                     sha256=intake.sha256,
                     filename=report.filename,
                     row_count=row_count,
-                    problems=[problem.as_dict() for problem in report.problems],
+                    problems=[problem.stored() for problem in report.problems],
                     received_at=app.now(),
                     received_by=intake.actor,
+                )
+                # The board's HR hears of it, with the link to the report in the portal.
+                letters.queue_list_rejected(
+                    session,
+                    board_id=intake.board_id,
+                    staff_list_id=report.id,
+                    problems=len(report.problems),
+                    now=app.now(),
                 )
             audit.record(
                 session,
@@ -335,6 +357,14 @@ def _write(intake: _Intake, file: Compared) -> int:
         )
         staff_lists.mark_removed(session, [row.id for row in file.removed], staff_list_id)
         _audit_written(intake, session, file, staff_list_id, now, len(new_persons))
+        if intake.report.hold is not None:
+            letters.queue_list_held(
+                session,
+                board_id=board_id,
+                staff_list_id=staff_list_id,
+                hold=intake.report.hold,
+                now=now,
+            )
         return staff_list_id
 
 
@@ -355,10 +385,11 @@ def _add_list(intake: _Intake, session: Session, file: Compared, now: dt.datetim
         counts=_stored_counts(report),
         report={
             "problems": [],
-            "reason": report.reason,
+            **stored_reason(report.reason),
             "hold": report.hold,
             "saved_at": _iso(report.saved_at),
             "saved_at_ignored": _iso(report.saved_at_ignored),
+            "sheet": report.sheet,
         },
         received_at=now,
         received_by=intake.actor,

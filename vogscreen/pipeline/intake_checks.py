@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vogscreen.domain.language import Text, msg
 from vogscreen.domain.plan import Desired, Preview, diff_board, preview_counts
 from vogscreen.domain.terms import Cell, Terms, terms_of
 from vogscreen.intake import problems as p
@@ -127,9 +128,10 @@ def birth_date_mismatches(file: Compared, label: str) -> list[Problem]:
                     row.line,
                     label,
                     p.BIRTH_DATE_MISMATCH,
-                    "this BSN is already known to vogscreen with another birth date"
-                    f"{p.named(row.personeelsnummer)}; "
-                    "check both values",
+                    msg(
+                        "this BSN is already known to vogscreen with another birth date%(named)s",
+                        named=p.named(row.personeelsnummer),
+                    ),
                 )
             )
     return problems
@@ -156,7 +158,7 @@ def duplicates_of_carried(file: Compared) -> list[Problem]:
                     row.line,
                     file.labels.get("bsn"),
                     p.DUPLICATE_BSN,
-                    f"the same BSN as line {first}{p.named(number)}; a person may appear once",
+                    p.duplicate_bsn(first, number),
                 )
             )
         earlier = numbers.get(row.personeelsnummer) if row.personeelsnummer else None
@@ -166,8 +168,7 @@ def duplicates_of_carried(file: Compared) -> list[Problem]:
                     row.line,
                     file.labels.get("personeelsnummer"),
                     p.DUPLICATE_PERSONEELSNUMMER,
-                    f"the personeelsnummer{p.named(row.personeelsnummer, ' {}')} "
-                    f"is also on line {earlier}, for another person",
+                    p.duplicate_personeelsnummer(row.personeelsnummer, earlier),
                 )
             )
     return problems
@@ -216,7 +217,7 @@ def preview(
 
 def older_file(
     session: Session, board_id: int, sha256: str, saved: dt.datetime | None
-) -> str | None:
+) -> Text | None:
     """Why the file is older than a list the board moved on to, or None.
 
     Older is the same file as an earlier list that a pending or applied list came after,
@@ -226,9 +227,11 @@ def older_file(
     if same is not None:
         newer = records.newest_taken(session, board_id, since=same)
         if newer is not None:
-            return (
-                f"it is the same file as staff list {same}, and the board handed in staff "
-                f"list {newer.id} after it; this older file would undo that list's changes"
+            return msg(
+                "it is the same file as staff list %(same)s, and the board handed in staff "
+                "list %(newer)s after it; this older file would undo that list's changes",
+                same=same,
+                newer=newer.id,
             )
     if saved is None:
         return None
@@ -240,10 +243,13 @@ def older_file(
     # A list stored before saved times were checked may carry one it cannot have had.
     if saved >= theirs or not believable(theirs, newest.received_at):
         return None
-    return (
-        f"the file was saved {saved:%Y-%m-%d %H:%M} UTC, before staff list {newest.id} "
-        f"(saved {theirs:%Y-%m-%d %H:%M} UTC); this older export would undo that list's "
-        "changes"
+    minute = "%Y-%m-%d %H:%M"
+    return msg(
+        "the file was saved %(saved)s UTC, before staff list %(newest)s (saved %(theirs)s "
+        "UTC); this older export would undo that list's changes",
+        saved=saved.strftime(minute),
+        newest=newest.id,
+        theirs=theirs.strftime(minute),
     )
 
 

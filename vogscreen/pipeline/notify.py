@@ -20,7 +20,10 @@ import structlog
 
 from vogscreen.domain.errors import DeliveryError, InvalidInput
 from vogscreen.domain.retry import backoff
+from vogscreen.domain.statuses import NotificationKind
+from vogscreen.mail.board_letters import BoardLetter, compose_board_letter
 from vogscreen.mail.compose import Letter, OutgoingMessage, default_templates
+from vogscreen.pipeline.letters import portal_link
 from vogscreen.pipeline.staff import display_name
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.mailer import make_mailer
@@ -60,12 +63,16 @@ def count_due(app: App) -> int:
         return notifications.count_due(session, app.now())
 
 
-def _letter(candidate: Row[Any]) -> Letter:
-    name = (
-        display_name(candidate.surname, candidate.prefix, candidate.initials, candidate.first_names)
-        if candidate.surname is not None
-        else "(onbekend)"
+def _person_name(candidate: Row[Any]) -> str | None:
+    if candidate.surname is None:  # purged
+        return None
+    return display_name(
+        candidate.surname, candidate.prefix, candidate.initials, candidate.first_names
     )
+
+
+def _letter(candidate: Row[Any]) -> Letter:
+    name = _person_name(candidate) or "(onbekend)"
     return Letter(
         kind=candidate.kind,
         board_name=candidate.board_name,
@@ -132,7 +139,33 @@ def _deliver(app: App, mailer: Mailer, candidate: Row[Any], summary: NotifySumma
         return _send(connection, mailer, message, candidate, attempts + 1, now, summary)
 
 
+def _board_letter(app: App, candidate: Row[Any]) -> BoardLetter:
+    """A letter without a case: about a rejected or held list, or a refused person."""
+    details = candidate.details or {}
+    received = candidate.list_received_at
+    return BoardLetter(
+        kind=candidate.kind,
+        board_name=candidate.board_name,
+        portal_link=portal_link(app.settings.portal_url, candidate.kind),
+        received=received.date() if received is not None else None,
+        problems=int(details.get("problems", 0)),
+        hold=details.get("hold"),
+        person_name=_person_name(candidate),
+        personeelsnummer=candidate.personeelsnummer,
+        refusal=details.get("code"),
+    )
+
+
 def _compose(app: App, candidate: Row[Any], now: dt.datetime) -> OutgoingMessage:
+    if candidate.kind not in (NotificationKind.HIT, NotificationKind.REMINDER):
+        return compose_board_letter(
+            _board_letter(app, candidate),
+            sender=app.settings.mail_from,
+            recipients=list(candidate.recipients),
+            message_id=candidate.message_id,
+            reply_to=app.settings.mail_reply_to,
+            now=now,
+        )
     return default_templates().compose(
         _letter(candidate),
         sender=app.settings.mail_from,

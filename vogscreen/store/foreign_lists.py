@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Integer, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from vogscreen.domain.language import Text, msg, msg_n
 from vogscreen.store.bulk import chunks
 from vogscreen.store.models import Employment, StaffList, StaffListRow
 
@@ -55,11 +56,11 @@ def other_boards_file(
     sha256: str,
     brins: Iterable[str | None],
     stored_rows: Sequence[int] = (),
-) -> str | None:
+) -> Text | None:
     """Why this file looks like another board's, or None. ``brins`` are the new rows'
     schools; ``stored_rows`` the ids of carried rows whose schools count too."""
     if session.scalar(_SAME_FILE_ELSEWHERE, {"board": board_id, "sha256": sha256}) is not None:
-        return "it is byte for byte a list that another board handed in; is it this board's?"
+        return msg("it is byte for byte a list that another board handed in; is it this board's?")
     schools = {brin[:4] for brin in brins if brin}
     for chunk in chunks(stored_rows):
         schools.update(
@@ -77,8 +78,13 @@ def other_boards_file(
     foreign = set(session.scalars(_SCHOOLS_ELSEWHERE, {"board": board_id, "schools": new}))
     if not foreign:
         return None
-    return (
-        f"{len(foreign)} of its schools (BRIN {', '.join(sorted(foreign))}) are another "
-        "board's, where this board has no staff; is this file for this board? (If a school "
-        "moved to this board, confirm the list.)"
+    return msg_n(
+        "%(n)s of its schools (BRIN %(schools)s) is another board's, where this board has no "
+        "staff; is this file for this board? (If the school moved to this board, confirm the "
+        "list.)",
+        "%(n)s of its schools (BRIN %(schools)s) are another board's, where this board has no "
+        "staff; is this file for this board? (If a school moved to this board, confirm the "
+        "list.)",
+        len(foreign),
+        schools=", ".join(sorted(foreign)),
     )

@@ -129,6 +129,13 @@ def newest_live(session: Session, board_id: int) -> StaffList | None:
     )
 
 
+def list_of_board(session: Session, board_id: int, staff_list_id: int) -> StaffList | None:
+    """List ``staff_list_id`` when it is the board's; None when it is another's or none."""
+    return session.scalar(
+        select(StaffList).where(StaffList.id == staff_list_id, StaffList.board_id == board_id)
+    )
+
+
 def lists_of(session: Session, board_id: int) -> list[StaffList]:
     """Every list the board handed in, oldest first."""
     return list(

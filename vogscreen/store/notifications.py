@@ -1,4 +1,6 @@
-"""The notification outbox: one email per (case, kind), queued with its case.
+"""The notification outbox: one email per (case, kind), queued with its case, and the
+letters about a board's own data (a rejected or held list, a person the authority
+refused), which have no case: they name their staff list or employment instead.
 
 Reading what to send takes no locks; each message is then locked on its own (on
 PostgreSQL with SKIP LOCKED, so workers share the queue), and marked in the same
@@ -16,7 +18,18 @@ from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, 
 from sqlalchemy.orm import Session
 
 from vogscreen.domain.statuses import NotificationStatus
-from vogscreen.store.models import Board, Case, Employment, Hit, Notification, Person, table
+from vogscreen.store.bulk import insert_ignore
+from vogscreen.store.cases import new_message_id
+from vogscreen.store.models import (
+    Board,
+    Case,
+    Employment,
+    Hit,
+    Notification,
+    Person,
+    StaffList,
+    table,
+)
 
 
 def _due(now: dt.datetime | BindParameter[dt.datetime]) -> tuple[Any, ...]:
@@ -38,6 +51,10 @@ _CANDIDATES = (
         Notification.id,
         Notification.kind,
         Notification.message_id,
+        Notification.details,
+        Notification.staff_list_id,
+        StaffList.received_at.label("list_received_at"),
+        Board.number.label("board_number"),
         Case.reference,
         Case.deadline,
         Case.opened_at,
@@ -49,11 +66,16 @@ _CANDIDATES = (
         Person.initials,
         Person.first_names,
     )
-    .join(Case, Case.id == Notification.case_id)
-    .join(Board, Board.id == Case.board_id)
-    .join(Hit, Hit.id == Case.hit_id)
-    .outerjoin(Employment, Employment.id == Case.employment_id)
-    .outerjoin(Person, Person.id == Hit.person_id)
+    # A letter without a case (case_id IS NULL) has its board, list or employment on the
+    # notification itself; a case's letter has the board and employment of its case.
+    .join(Board, Board.id == Notification.board_id)
+    .outerjoin(Case, Case.id == Notification.case_id)
+    .outerjoin(Hit, Hit.id == Case.hit_id)
+    .outerjoin(StaffList, StaffList.id == Notification.staff_list_id)
+    .outerjoin(
+        Employment, Employment.id == func.coalesce(Case.employment_id, Notification.employment_id)
+    )
+    .outerjoin(Person, Person.id == func.coalesce(Hit.person_id, Employment.person_id))
     .where(Notification.id > bindparam("after"), *_due(bindparam("now")))
     .order_by(Notification.id)
     .limit(BATCH)
@@ -63,7 +85,8 @@ _MARK = update(table(Notification)).where(table(Notification).c.id == bindparam(
 
 def candidates(connection: Connection, *, after: int, now: dt.datetime) -> Sequence[Row[Any]]:
     """The next :data:`BATCH` due messages after id ``after``, with everything they say:
-    case, board and recipients, personeelsnummer and name. Read without locks."""
+    case (None for a letter without one), staff list, board and recipients,
+    personeelsnummer and name. Read without locks."""
     return connection.execute(_CANDIDATES, {"after": after, "now": now}).all()
 
 
@@ -134,3 +157,37 @@ def mark_failed(connection: Connection, notification_id: int, *, attempts: int, 
 
 def _mark(connection: Connection, notification_id: int, **values: Any) -> None:
     connection.execute(_MARK, {"notification_id": notification_id, **values})
+
+
+def queue_letters(session: Session, letters: list[dict[str, Any]], now: dt.datetime) -> int:
+    """Queue letters without a case (``board_id``, ``kind``, ``dedup_key`` each, and
+    ``staff_list_id``, ``employment_id``, ``details`` as they apply); one already queued
+    under its dedup key is left alone. How many were queued now."""
+    rows = [
+        {
+            "case_id": None,
+            "staff_list_id": None,
+            "employment_id": None,
+            "details": {},
+            **letter,
+            "status": NotificationStatus.PENDING,
+            "attempts": 0,
+            "message_id": new_message_id(),
+            "created_at": now,
+        }
+        for letter in letters
+    ]
+    return len(insert_ignore(session, table(Notification), rows, "dedup_key", returning="id"))
+
+
+def current_employments(
+    session: Session, person_ids: Sequence[int]
+) -> Sequence[Row[int, int, int]]:
+    """``(person_id, employment_id, board_id)`` of each current employment of these people."""
+    if not person_ids:
+        return []
+    return session.execute(
+        select(Employment.person_id, Employment.id, Employment.board_id)
+        .where(Employment.person_id.in_(sorted(set(person_ids))), Employment.ended_at.is_(None))
+        .order_by(Employment.person_id, Employment.board_id)
+    ).all()

@@ -37,14 +37,14 @@ def create_app(app: App) -> FastAPI:
     @portal.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
         """200 while the process lives."""
-        return PlainTextResponse("ok")
+        return PlainTextResponse("alive")
 
     @portal.get("/readyz", include_in_schema=False)
     def readyz(request: Request) -> JSONResponse:
         """200 when the database answers, 503 when it does not."""
         if answers(app.engine):
-            return JSONResponse({"database": "ok"})
-        return JSONResponse({"database": "unavailable"}, status_code=503)
+            return JSONResponse({"database": "answers"})
+        return JSONResponse({"database": "does not answer"}, status_code=503)
 
     api.install(portal)
     pages.install(portal)
