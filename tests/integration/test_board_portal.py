@@ -145,6 +145,7 @@ def test_a_held_list_shows_why_and_who_would_leave_never_a_bsn(
     seen = portal.held_list(app, board, held)
     assert (seen["id"], seen["status"], seen["hold"]) == (held, "held", "removals")
     assert seen["reason"] and "40" in seen["reason"]
+    assert seen["hint"] and seen["hint"] != portal.held_list(app, board, held, "en")["hint"]
     leaving = {person["personeelsnummer"] for person in seen["leaving"]}
     assert leaving == {employee.personeelsnummer for employee in staff[30:]}
     assert {person["brin"] for person in seen["leaving"]} == {staff[30].brin}

@@ -113,7 +113,7 @@ def hand_in(
     status = _UPLOAD_STATUS[report.status]
     if dry_run and report.status != UploadOutcome.REJECTED:
         status = 200
-    return JSONResponse(report.as_dict(), status_code=status)
+    return JSONResponse(report.as_dict(language="nl"), status_code=status)
 
 
 @router.get("/boards/{board}", summary="The board at a glance")
