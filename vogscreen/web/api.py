@@ -11,10 +11,11 @@ token is audited with the token's id. Errors are problem documents
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path as FilePath
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -43,7 +44,7 @@ def vogscreen(request: Request) -> App:
 
 def caller(
     request: Request,
-    board: str,
+    board: Annotated[str, Path(description="The board's 5-digit DUO number.")],
     app: Annotated[App, Depends(vogscreen)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenHolder:
@@ -105,7 +106,7 @@ def hand_in(
     report = upload(
         app,
         holder.board,
-        Path(_filename(file.filename)),
+        FilePath(_filename(file.filename)),
         dry_run=dry_run,
         received_by=holder.actor,
         opened=file.file,
