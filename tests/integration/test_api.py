@@ -9,17 +9,20 @@ import json
 from pathlib import Path
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api_helpers import PROBLEM, bearer, csv_file, portal_client
+from tests.api_helpers import PROBLEM, bearer, csv_file
 from tests.followup_helpers import BOARD_A, BOARD_B, raise_hit, two_boards_with_a_shared_teacher
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.pipeline.hits import poll
+from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import AuditEvent, StaffList
-from vogscreen.testing import fake_employees
+from vogscreen.testing import fake_employees, staff_csv
+from vogscreen.web.app import create_app
 
 STAFF = fake_employees(40)
 
@@ -29,7 +32,7 @@ def base(board: str) -> str:
 
 
 def test_a_list_is_handed_in_previewed_unchanged_and_rejected_with_its_report(
-    app: App, board: str, portal: TestClient
+    app: App, board: str, portal: TestClient, tmp_path: Path
 ) -> None:
     auth = bearer(app, board, "AFAS koppeling")
     preview = portal.post(
@@ -64,6 +67,13 @@ def test_a_list_is_handed_in_previewed_unchanged_and_rejected_with_its_report(
     assert rejected.json()["file"] == "fout.csv"
     assert [(p["code"], p["line"]) for p in problems] == [("bsn_invalid", 5)]
     assert problems[0]["column"] is not None and "123456789" not in rejected.text
+    # The report is Dutch, as `staff upload` writes it by default, with how to fix it.
+    assert rejected.json()["language"] == "nl" and problems[0]["hint"]
+    english = tmp_path / "fout.csv"
+    english.write_text(staff_csv([*STAFF[:3], broken]))
+    in_english = upload(app, board, english, dry_run=True).as_dict("en")["problems"][0]
+    assert problems[0]["message"] != in_english["message"]
+    assert (problems[0]["code"], problems[0]["line"]) == (in_english["code"], in_english["line"])
 
     history = portal.get(f"{base(board)}/staff-lists", headers=auth).json()
     assert [item["status"] for item in history] == ["pending", "rejected"]
@@ -71,6 +81,8 @@ def test_a_list_is_handed_in_previewed_unchanged_and_rejected_with_its_report(
     assert {item["received_by"] for item in history} == {f"api-token:{token_id}"}
     one = portal.get(f"{base(board)}/staff-lists/{history[1]['id']}", headers=auth)
     assert one.status_code == 200 and one.json()["problems"][0]["code"] == "bsn_invalid"
+    assert one.json()["language"] == "nl"
+    assert one.json()["problems"][0]["message"] == problems[0]["message"]
     with app.sessions() as session:
         calls = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "api.call").order_by(AuditEvent.id)
@@ -227,20 +239,24 @@ def test_malformed_json_is_a_problem_document_without_a_traceback(
     assert document["status"] == 422 and "Traceback" not in answer.text
 
 
-def test_an_unexpected_error_is_a_500_problem_without_a_traceback(
-    app: App, board: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from vogscreen.pipeline import board_portal
+def test_an_unexpected_error_is_a_500_problem_without_a_traceback(app: App) -> None:
+    portal = create_app(app)
 
-    def broken(*_: object, **__: object) -> None:
+    def boom() -> None:
         raise RuntimeError("the details of this stay in the log")
 
-    monkeypatch.setattr(board_portal, "overview", broken)
-    with portal_client(app, raise_server_exceptions=False) as client:
-        answer = client.get(base(board), headers=bearer(app, board))
+    # An endpoint that fails as no real one should: the handler is what is tested.
+    portal.add_api_route("/api/v1/boom", boom)
+    with (
+        TestClient(portal, raise_server_exceptions=False) as client,
+        structlog.testing.capture_logs() as logs,
+    ):
+        answer = client.get("/api/v1/boom")
     assert answer.status_code == 500 and answer.headers["content-type"] == PROBLEM
     assert answer.json()["title"] == "Interne fout"
     assert "details of this" not in answer.text and "Traceback" not in answer.text
+    (failed,) = [entry for entry in logs if entry["event"] == "api.failed"]
+    assert (failed["path"], failed["error"]) == ("/api/v1/boom", "RuntimeError")
 
 
 def test_the_openapi_document_describes_the_api_and_its_token(portal: TestClient) -> None:

@@ -257,3 +257,4 @@ def test_a_413_found_while_streaming_is_a_dutch_problem_document(app: App, board
     assert answer.status_code == 413
     assert answer.headers["content-type"] == PROBLEM
     assert answer.json()["title"] == "Het verzoek is te groot"
+    assert answer.json()["detail"] == "Een bestand mag hoogstens 1 KiB groot zijn."

@@ -14,11 +14,13 @@ from tests.followup_helpers import BOARD_A, BOARD_B, raise_hit, two_boards_with_
 from tests.reconcile_helpers import hand_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
+from vogscreen.domain.language import msg
 from vogscreen.pipeline import board_portal as portal
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.bootstrap import App
+from vogscreen.store.database import transaction
 from vogscreen.store.models import ApiToken, AuditEvent, Case, StaffList
 from vogscreen.testing import FakeClock, fake_employees
 
@@ -143,6 +145,7 @@ def test_a_held_list_shows_why_and_who_would_leave_never_a_bsn(
     seen = portal.held_list(app, board, held)
     assert (seen["id"], seen["status"], seen["hold"]) == (held, "held", "removals")
     assert seen["reason"] and "40" in seen["reason"]
+    assert seen["hint"] and seen["hint"] != portal.held_list(app, board, held, "en")["hint"]
     leaving = {person["personeelsnummer"] for person in seen["leaving"]}
     assert leaving == {employee.personeelsnummer for employee in staff[30:]}
     assert {person["brin"] for person in seen["leaving"]} == {staff[30].brin}
@@ -151,6 +154,20 @@ def test_a_held_list_shows_why_and_who_would_leave_never_a_bsn(
     for employee in staff:
         assert employee.bsn not in text
         assert employee.birth_date.isoformat() not in text
+
+
+def test_a_held_lists_reason_kept_as_a_message_is_read_in_the_language_asked(
+    app: App, board: str, held: int
+) -> None:
+    reason = msg("A rejection needs a reason.")
+    with transaction(app.sessions) as session:
+        staff_list = session.get(StaffList, held)
+        assert staff_list is not None
+        staff_list.report = {**staff_list.report, "reason_text": reason.as_dict()}
+    assert portal.held_list(app, board, held)["reason"] == "Een afwijzing heeft een reden nodig."
+    assert portal.held_list(app, board, held, "en")["reason"] == "A rejection needs a reason."
+    with pytest.raises(ValueError, match="language"):
+        portal.held_list(app, board, held, "de")
 
 
 def test_another_boards_held_list_is_not_found(

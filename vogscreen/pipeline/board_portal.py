@@ -13,9 +13,10 @@ import datetime as dt
 from typing import Any
 
 from vogscreen.domain.errors import InvalidInput, NotFound
-from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language, msg
+from vogscreen.domain.language import DEFAULT_LANGUAGE, check_language, msg
+from vogscreen.domain.plan import HOLD_HINTS, reason_of
 from vogscreen.domain.statuses import CaseOutcome, HoldReason, StaffListStatus
-from vogscreen.pipeline import boards, followup, reconcile, staff
+from vogscreen.pipeline import boards, followup, reconcile, reports, staff
 from vogscreen.pipeline.tokens import (
     TokenHolder,
     TokenView,
@@ -27,6 +28,7 @@ from vogscreen.pipeline.tokens import (
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import boards as stored
 from vogscreen.store import cases
+from vogscreen.store import list_records as records
 
 __all__ = [
     "TokenHolder",
@@ -106,27 +108,12 @@ def history(app: App, number: str) -> list[dict[str, Any]]:
     return staff.history(app, number)
 
 
-def staff_list(app: App, number: str, staff_list_id: int) -> dict[str, Any]:
-    """One list the board handed in, as its history shows it, with a rejected file's
-    stored problems. (H1's ``pipeline.reports.stored_report`` gives the full report.)"""
-    with app.sessions() as session:
-        board = boards.get_board(session, number)
-        found = stored.list_of_board(session, board.id, staff_list_id)
-        if found is None:
-            raise NotFound(f"there is no staff list {staff_list_id}")
-        return {
-            **staff.history_item(found),
-            "problems": list(found.report.get("problems") or []),
-        }
-
-
-def _reason(report: dict[str, Any], language: str) -> str | None:
-    """A held list's reason in ``language``: stored as a message (``Text.as_dict``) or,
-    by lists held before reasons were translated, as English text."""
-    reason = report.get("reason")
-    if isinstance(reason, dict):
-        return Text.from_dict(reason).render(language)
-    return reason if isinstance(reason, str) else None
+def staff_list(
+    app: App, number: str, staff_list_id: int, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
+    """The report of one list the board handed in, read in ``language``
+    (:func:`vogscreen.pipeline.reports.stored_report`)."""
+    return reports.stored_report(app, number, staff_list_id, language)
 
 
 def held_list(
@@ -137,12 +124,15 @@ def held_list(
     check_language(language)
     with app.sessions() as session:
         board = boards.get_board(session, number)
-        staff_list = stored.list_of_board(session, board.id, staff_list_id)
+        staff_list = records.list_of_board(session, board.id, staff_list_id)
         if staff_list is None:
             raise NotFound(f"there is no staff list {staff_list_id}")
         report = staff_list.report
         held = staff_list.status == StaffListStatus.HELD
         leaving = stored.leaving_with(session, board.id, staff_list.id) if held else []
+        # Lists held before hold reasons were recorded were all held by the removal guard.
+        hold = HoldReason(report.get("hold") or HoldReason.REMOVALS) if held else None
+        reason = reason_of(report)
         return {
             "id": staff_list.id,
             "status": staff_list.status,
@@ -150,9 +140,9 @@ def held_list(
             "received_at": staff_list.received_at.isoformat(),
             "received_by": staff_list.received_by,
             "counts": {**staff_list.counts, "rows": staff_list.row_count},
-            # Lists held before hold reasons were recorded were all held by the removal guard.
-            "hold": (report.get("hold") or HoldReason.REMOVALS) if held else None,
-            "reason": _reason(report, language) if held else None,
+            "hold": hold,
+            "reason": reason.render(language) if held and reason is not None else None,
+            "hint": HOLD_HINTS[hold].render(language) if hold is not None else None,
             "leaving": [
                 {
                     "name": staff.display_name(

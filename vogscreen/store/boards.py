@@ -88,13 +88,6 @@ def held_lists(session: Session, board_id: int) -> list[int]:
     )
 
 
-def list_of_board(session: Session, board_id: int, staff_list_id: int) -> StaffList | None:
-    """One of the board's lists; None when there is no such list or it is another board's."""
-    return session.scalar(
-        select(StaffList).where(StaffList.id == staff_list_id, StaffList.board_id == board_id)
-    )
-
-
 def leaving_with(
     session: Session, board_id: int, staff_list_id: int
 ) -> Sequence[Row[str, str | None, str | None, str | None, str | None, str | None]]:

@@ -11,15 +11,16 @@ token is audited with the token's id. Errors are problem documents
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path as FilePath
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vogscreen.domain.errors import NotFound
-from vogscreen.domain.statuses import UploadOutcome
+from vogscreen.domain.statuses import CaseStatus, UploadOutcome
 from vogscreen.pipeline import board_portal
 from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.tokens import TokenHolder
@@ -43,7 +44,7 @@ def vogscreen(request: Request) -> App:
 
 def caller(
     request: Request,
-    board: str,
+    board: Annotated[str, Path(description="The board's 5-digit DUO number.")],
     app: Annotated[App, Depends(vogscreen)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenHolder:
@@ -105,7 +106,7 @@ def hand_in(
     report = upload(
         app,
         holder.board,
-        Path(_filename(file.filename)),
+        FilePath(_filename(file.filename)),
         dry_run=dry_run,
         received_by=holder.actor,
         opened=file.file,
@@ -113,7 +114,7 @@ def hand_in(
     status = _UPLOAD_STATUS[report.status]
     if dry_run and report.status != UploadOutcome.REJECTED:
         status = 200
-    return JSONResponse(report.as_dict(), status_code=status)
+    return JSONResponse(report.as_dict(language="nl"), status_code=status)
 
 
 @router.get("/boards/{board}", summary="The board at a glance")
@@ -174,11 +175,14 @@ def current_staff(app: Vogscreen, holder: Caller) -> list[schemas.StaffMember]:
 def cases(
     app: Vogscreen,
     holder: Caller,
-    open: Annotated[bool, Query(description="Only open cases.")] = False,
+    # ?open=true: named after the status it selects.
+    only_open: Annotated[
+        bool, Query(alias=CaseStatus.OPEN, description="Only open cases.")
+    ] = False,
 ) -> list[schemas.Case]:
     return [
         schemas.Case.model_validate(case)
-        for case in board_portal.cases_of(app, holder.board, only_open=open)
+        for case in board_portal.cases_of(app, holder.board, only_open=only_open)
     ]
 
 

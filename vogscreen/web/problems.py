@@ -175,6 +175,14 @@ def _api_answer(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         if exc.status_code == 404:
             return problem(404, "not-found", NOT_FOUND_TITLE, NOT_FOUND_DETAIL)
+        if exc.status_code == 413:
+            limit = request.app.state.vogscreen.settings.max_upload_bytes
+            return problem(
+                413,
+                "too-large",
+                _TITLES[413],
+                msg("A file may be at most %(kib)s KiB.", kib=limit // 1024),
+            )
         title = _TITLES.get(exc.status_code)
         phrase = HTTPStatus(exc.status_code).phrase
         return problem(
