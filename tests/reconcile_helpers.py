@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from vogscreen.domain.errors import AuthorityMisconfigured, AuthorityUnavailable
 from vogscreen.domain.retry import retry_policy
-from vogscreen.pipeline.intake import UploadReport, upload
+from vogscreen.pipeline.intake import upload
+from vogscreen.pipeline.upload_report import UploadReport
 from vogscreen.ports.authority import (
     HitPage,
     ItemResult,

@@ -141,3 +141,33 @@ def test_the_mistakes_of_a_file_download_as_csv_in_dutch(signed_in: TestClient, 
     assert lines[0].lstrip("\ufeff").startswith("regel;kolom")
     for employee in STAFF:
         assert employee.bsn not in answer.text
+
+
+def test_a_preview_names_who_is_new_leaving_and_changed_and_never_a_bsn(
+    signed_in: TestClient, app: App, mock: object
+) -> None:
+    from vogscreen.pipeline.intake import upload
+    from vogscreen.pipeline.reconcile import run as reconcile
+
+    first = Path(app.settings.var_dir) / "eerste.csv"
+    first.write_text(GOOD)
+    upload(app, "12345", first)
+    with app.authority() as authority:
+        reconcile(app, authority, actor="test")
+    # (A number with a run of 8 digits or more would be shown redacted, as BSN-like.)
+    joiner = dataclasses.replace(fake_employees(7, seed=43)[6], personeelsnummer="N-777")
+    moved = dataclasses.replace(STAFF[2], function="Conciërge")
+    status, html = _preview(
+        signed_in, "nieuw.csv", staff_csv([*STAFF[:2], moved, *STAFF[3:4], joiner])
+    )
+    assert status == 200
+    people = html[html.index("Om wie het gaat") :]
+    new = people[people.index("Nieuw (1)") : people.index("Uit dienst (1)")]
+    leaving = people[people.index("Uit dienst (1)") : people.index("Gewijzigd (1)")]
+    changed = people[people.index("Gewijzigd (1)") :]
+    assert joiner.surname in new and joiner.personeelsnummer in new
+    assert STAFF[4].surname in leaving
+    assert STAFF[2].surname in changed
+    for employee in (*STAFF, joiner):
+        assert employee.bsn not in html
+        assert employee.birth_date.isoformat() not in html

@@ -25,7 +25,8 @@ from vogscreen.intake.problems import FileProblem, Problem
 from vogscreen.intake.reading import Table, read_table
 from vogscreen.intake.validate import validate_table
 from vogscreen.mail.compose import Letter, TemplateSet
-from vogscreen.pipeline.intake import UploadReport, upload
+from vogscreen.pipeline.intake import upload
+from vogscreen.pipeline.upload_report import UploadReport
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.models import StaffList
 from vogscreen.testing import HEADER, fake_employees, staff_csv

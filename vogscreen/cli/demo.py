@@ -14,10 +14,11 @@ from typing import Any
 from vogscreen.domain.errors import StateConflict
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.hits import poll
-from vogscreen.pipeline.intake import UploadReport, upload
+from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.notify import notify
 from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.status import status
+from vogscreen.pipeline.upload_report import UploadReport
 from vogscreen.runtime.authorities import raise_mock_hit
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.boards import board_numbers

@@ -14,8 +14,8 @@ from vogscreen.cli.upload_report import print_report
 from vogscreen.domain.language import DEFAULT_LANGUAGE, LANGUAGES
 from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline import intake as service
-from vogscreen.pipeline.intake import COUNT_KEYS
 from vogscreen.pipeline.staff import current_staff, history
+from vogscreen.pipeline.upload_report import COUNT_KEYS
 
 
 @click.group()

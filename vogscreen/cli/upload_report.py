@@ -8,7 +8,7 @@ from rich.table import Table
 from vogscreen.cli.context import out, styled
 from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, msg, msg_n
 from vogscreen.domain.statuses import UploadOutcome
-from vogscreen.pipeline.intake import COUNT_KEYS, UploadReport
+from vogscreen.pipeline.upload_report import COUNT_KEYS, UploadReport
 
 _SHOWN_PROBLEMS = 100
 _PROBLEM_COLUMNS = (msg("line"), msg("column"), msg("code"), msg("problem"), msg("how to fix it"))

@@ -74,13 +74,15 @@ class Preview:
     counts: dict[str, int]
     ending: int
     current: int
+    # The comparison the counts come from: who is new, leaving or changed.
+    diff: BoardDiff[Any] | None = None
 
 
 def preview_counts(diff: BoardDiff[Any], current: int) -> Preview:
     """Counts of a diff that may cover only the changed part of a board (``current`` is all)."""
     counts = diff.counts()
     counts["unchanged"] = current - len(diff.end) - len(diff.update)
-    return Preview(counts, len(diff.end), current)
+    return Preview(counts, len(diff.end), current, diff)
 
 
 def removal_guard(ending: int, current: int, percent: int, count: int) -> Text | None:

@@ -33,7 +33,8 @@ from vogscreen.domain.statuses import FiledAs, UploadOutcome
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import Problem
 from vogscreen.pipeline.boards import check_board_number
-from vogscreen.pipeline.intake import UploadReport, upload
+from vogscreen.pipeline.intake import upload
+from vogscreen.pipeline.upload_report import UploadReport
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import DatabaseFailure
 

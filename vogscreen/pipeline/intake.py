@@ -17,24 +17,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import structlog
 
 from vogscreen.domain.errors import StateConflict
-from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, check_language
-from vogscreen.domain.plan import HOLD_HINTS, removal_guard, stored_reason
+from vogscreen.domain.language import Text
+from vogscreen.domain.plan import removal_guard, stored_reason
 from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
 from vogscreen.domain.statuses import StaffListStatus as Status
 from vogscreen.intake import problems as p
-from vogscreen.intake.problems import Problem
 from vogscreen.intake.saved import believable, saved_at
 from vogscreen.pipeline import intake_checks as checks
 from vogscreen.pipeline import letters
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.pipeline.intake_checks import Compared
+from vogscreen.pipeline.preview_people import people_of
+from vogscreen.pipeline.upload_report import UploadReport, iso
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit, persons, staff_lists
 from vogscreen.store import list_records as records
@@ -49,64 +50,6 @@ if TYPE_CHECKING:
     from vogscreen.store.models import Board
 
 log = structlog.get_logger(__name__)
-
-# The counts of a report, none yet (dictionary keys: count names, not statuses).
-_NO_COUNTS = {"rows": 0, "new": 0, "leaving": 0, "changed": 0, "unchanged": 0}
-COUNT_KEYS = tuple(_NO_COUNTS)
-
-
-@dataclass
-class UploadReport:
-    """What ``staff upload`` tells the operator, and what --report-json writes."""
-
-    status: UploadOutcome
-    board: str
-    filename: str
-    id: int | None = None
-    counts: dict[str, int] = field(default_factory=lambda: dict(_NO_COUNTS))
-    problems: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-    reason: Text | None = None  # why the list is held, for people
-    hold: HoldReason | None = None  # why the list is held, as a code
-    saved_at: dt.datetime | None = None  # an XLSX export's last-saved time
-    # A last-saved time the file claims but cannot have (after it was handed in): not used.
-    saved_at_ignored: dt.datetime | None = None
-    # The pending lists this one overtakes (they will never be applied), and how many
-    # people's changes of the newest of them it undoes.
-    supersedes: list[int] = field(default_factory=list)
-    undoes: dict[str, int] | None = None
-    sheet: str | None = None  # the sheet of a workbook that was read
-
-    def as_dict(self, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
-        """The report as --report-json, the drop folder and the API give it: messages,
-        hints and the reason read in ``language``; codes, lines and columns as they are."""
-        check_language(language)
-        hint = HOLD_HINTS.get(self.hold) if self.hold is not None else None
-        # Through the logs' redaction, as every problem already went: the file name too.
-        return p.redacted(
-            {
-                "language": language,
-                "id": self.id,
-                "status": self.status,
-                "board": self.board,
-                "file": self.filename,
-                "dry_run": self.dry_run,
-                "counts": dict(self.counts),
-                "reason": self.reason.render(language) if self.reason is not None else None,
-                "hold": self.hold,
-                "hold_hint": hint.render(language) if hint is not None else None,
-                "saved_at": _iso(self.saved_at),
-                "saved_at_ignored": _iso(self.saved_at_ignored),
-                "supersedes": list(self.supersedes),
-                "undoes": self.undoes,
-                "sheet": self.sheet,
-                "problems": [problem.as_dict(language) for problem in self.problems],
-            }
-        )
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 @dataclass
@@ -214,6 +157,8 @@ def _plan(
     applied = applied_head.id if applied_head else None
     preview = checks.preview(session, board.id, file, app.today(), applied)
     report.counts.update(preview.counts)
+    if report.dry_run and preview.diff is not None:
+        report.people = people_of(session, preview.diff, file)
     claimed = saved_at(data)
     if claimed is None or believable(claimed, app.now()):
         report.saved_at = claimed
@@ -372,8 +317,8 @@ def _add_list(intake: _Intake, session: Session, file: Compared, now: dt.datetim
             "problems": [],
             **stored_reason(report.reason),
             "hold": report.hold,
-            "saved_at": _iso(report.saved_at),
-            "saved_at_ignored": _iso(report.saved_at_ignored),
+            "saved_at": iso(report.saved_at),
+            "saved_at_ignored": iso(report.saved_at_ignored),
             "sheet": report.sheet,
         },
         received_at=now,

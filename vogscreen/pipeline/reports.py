@@ -22,7 +22,7 @@ from vogscreen.domain.plan import reason_of
 from vogscreen.domain.statuses import HoldReason, StaffListStatus, UploadOutcome
 from vogscreen.intake.problems import Problem
 from vogscreen.pipeline.boards import check_board_number
-from vogscreen.pipeline.intake import COUNT_KEYS, UploadReport
+from vogscreen.pipeline.upload_report import COUNT_KEYS, UploadReport
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import list_records as records
 from vogscreen.store.boards import board_by_number

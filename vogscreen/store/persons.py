@@ -49,3 +49,24 @@ def add_persons(
     """
     rows = [(index, cipher, created_at, *_OWN(row)) for index, cipher, row in people]
     return ids_by(session, table(Person), "bsn_index", rows, _COLUMNS)
+
+
+_NAMES = select(
+    Person.id, Person.surname, Person.prefix, Person.initials, Person.first_names
+).where(Person.id.in_(bindparam("ids", expanding=True)))
+
+
+class Name(NamedTuple):
+    surname: str
+    prefix: str | None
+    initials: str | None
+    first_names: str | None
+
+
+def names_of(session: Session, person_ids: Sequence[int]) -> dict[int, Name]:
+    """The names of persons by id (looked up in chunks); never a BSN or birth date."""
+    names: dict[int, Name] = {}
+    for chunk in chunks(person_ids):
+        for row in session.execute(_NAMES, {"ids": list(chunk)}):
+            names[row.id] = Name(row.surname, row.prefix, row.initials, row.first_names)
+    return names
