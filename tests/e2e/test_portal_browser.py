@@ -8,20 +8,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from tests.integration.portal_helpers import links_in
+from tests.portal_server import serving
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.statuses import CaseOutcome
 from vogscreen.pipeline.board_portal import cases_of
@@ -30,7 +26,6 @@ from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.runtime.authorities import subscription_ref_of
 from vogscreen.runtime.bootstrap import App
 from vogscreen.testing import fake_employees, staff_csv
-from vogscreen.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 # The screenshots of the main pages (docs/portal/, linked from the README) are remade when
@@ -73,45 +68,11 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "nl-NL"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live_portal(app: App, board: str) -> Iterator[str]:
     """``vogscreen serve``'s app on a real uvicorn server, on a free loopback port."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    served = dataclasses.replace(app, settings=dataclasses.replace(app.settings, portal_url=url))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(served),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="portal", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the portal did not start"
-        time.sleep(0.05)
-    try:
+    with serving(app) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _shot(page: Page, name: str) -> None:

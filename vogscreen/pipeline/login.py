@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import structlog
 from email_validator import EmailNotValidError, validate_email
 
-from vogscreen.domain.errors import InvalidInput, VogscreenError
+from vogscreen.domain.errors import DeliveryError, InvalidInput, VogscreenError
 from vogscreen.domain.statuses import LoginMethod
 from vogscreen.mail.compose import OutgoingMessage, compose_login_link
 from vogscreen.runtime.bootstrap import App
@@ -91,10 +91,14 @@ def login_url(app: App, token: str) -> str:
     return f"{app.settings.portal_url}/inloggen/link?token={token}"
 
 
-def request_link(app: App, address: str, client: str) -> None:
-    """Mail a login link to ``address`` for every board that lists it; nothing for an
-    address no board lists. Raises :class:`TooManyRequests` over the limits, and
-    :class:`InvalidInput` for something that is no e-mail address at all."""
+def request_link(app: App, address: str, client: str) -> list[OutgoingMessage]:
+    """Make a login link for ``address`` at every board that lists it, and the letters
+    that carry them (none for an address no board lists), for :func:`send_links`. Raises
+    :class:`TooManyRequests` over the limits, and :class:`InvalidInput` for something that
+    is no e-mail address at all.
+
+    The letters are sent apart from the answer (the portal sends them after it has
+    answered), so how long the answer takes does not tell whether the address is known."""
     address = normalise_address(address)
     now = app.now()
     address_digest = _keyed(app, "login-address", address.casefold())
@@ -137,11 +141,22 @@ def request_link(app: App, address: str, client: str) -> None:
     # limit: it is committed first.
     if limited:
         raise TooManyRequests("too many login links asked for")
-    if outgoing:
+    return outgoing
+
+
+def send_links(app: App, outgoing: list[OutgoingMessage]) -> None:
+    """Send the letters :func:`request_link` made. A failure is logged: the person does not
+    get the mail and asks again (the link it would have carried expires unused)."""
+    if not outgoing:
+        return
+    try:
         with make_mailer(app.settings) as mailer:
             for message in outgoing:
                 mailer.send(message)
-        log.info("portal.links_sent", links=len(outgoing))
+    except DeliveryError as exc:
+        log.error("portal.link_not_sent", error=str(exc), links=len(outgoing))
+        return
+    log.info("portal.links_sent", links=len(outgoing))
 
 
 def _login_letter(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vogscreen.domain.errors import InvalidInput
@@ -16,6 +16,7 @@ from vogscreen.pipeline.login import (
     link_is_usable,
     open_session_by_link,
     request_link,
+    send_links,
 )
 from vogscreen.web.pages.render import LANGUAGE_COOKIE, page
 from vogscreen.web.session import (
@@ -44,10 +45,15 @@ def login_form(request: Request, uitgelogd: bool = False) -> HTMLResponse:
 
 
 @router.post("/inloggen", dependencies=[Depends(check_csrf)])
-def ask_for_link(request: Request, adres: Annotated[str, Form()] = "") -> Response:
+def ask_for_link(
+    request: Request, background: BackgroundTasks, adres: Annotated[str, Form()] = ""
+) -> Response:
     client = request.client.host if request.client else "unknown"
+    app = vogscreen(request)
     try:
-        request_link(vogscreen(request), adres, client)
+        # Sent after the answer has gone, known address or not (the answer's time says
+        # nothing of which it was).
+        background.add_task(send_links, app, request_link(app, adres, client))
     except InvalidInput:
         return page(
             request, "login.html", status=422, logged_out=False, error="address", address=adres
