@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 VOGSCREEN = str(Path(sys.executable).parent / "vogscreen")
 
 
-def test_the_demo_runs_in_a_fresh_directory_within_a_minute_and_leaves_two_emails(
+def test_the_demo_runs_in_a_fresh_directory_within_a_minute_and_leaves_three_emails(
     tmp_path: Path,
 ) -> None:
     started = time.monotonic()
@@ -30,13 +31,20 @@ def test_the_demo_runs_in_a_fresh_directory_within_a_minute_and_leaves_two_email
     assert "2 cases opened" in result.stdout
     assert "Healthy" in result.stdout
     messages = sorted((tmp_path / "var" / "mail" / "new").iterdir())
-    assert len(messages) == 2
-    recipients = set()
+    assert len(messages) == 3
+    hit_letters, others = set(), []
     for path in messages:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        recipients.add(str(message["To"]))
-        assert "screeningsprofiel 60" in message.as_string()
-    assert recipients == {"hr@soov.example.nl", "personeel@vcor.example.nl"}
+        if "screeningsprofiel 60" in message.as_string():
+            hit_letters.add(str(message["To"]))
+        else:
+            others.append((str(message["To"]), str(message["Subject"])))
+    # A hit letter to each board, and the letter that board 10001's first list was rejected.
+    assert hit_letters == {"hr@soov.example.nl", "personeel@vcor.example.nl"}
+    [(to, subject)] = others
+    assert to == "hr@soov.example.nl" and "afgekeurd" in subject
+    # The login link for the portal, printed for the demo board.
+    assert re.search(r"http://127\.0\.0\.1:8000/inloggen/link\?token=[\w-]+", result.stdout)
     again = subprocess.run(
         [VOGSCREEN, "demo"],
         cwd=tmp_path,

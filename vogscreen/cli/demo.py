@@ -15,6 +15,7 @@ from vogscreen.domain.errors import StateConflict
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.hits import poll
 from vogscreen.pipeline.intake import upload
+from vogscreen.pipeline.login import issue_link
 from vogscreen.pipeline.notify import notify
 from vogscreen.pipeline.reconcile import run as reconcile
 from vogscreen.pipeline.status import status
@@ -95,3 +96,9 @@ def run_demo(
     say(f"\nThe emails are in {app.settings.maildir.resolve()}/new (one file per message).")
     say(f"The demo's files are in {folder.resolve()}; the database is {app.engine.url}.")
     say("Try `vogscreen status`, `vogscreen cases list` and `vogscreen staff show 10001`.")
+    link = issue_link(app, BOARD_A[0], BOARD_A[2], actor="demo")
+    say(
+        f"\n9. The board portal. Start it here with `vogscreen serve` (./dev demo runs it for a"
+        f" minute), then open this login link for {BOARD_A[2]} of board {BOARD_A[0]}"
+        f" (it works once, for 15 minutes):\n   {link}"
+    )
