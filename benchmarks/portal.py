@@ -30,6 +30,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import socket
 import statistics
 import string
@@ -40,6 +41,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from generate import generate
 from national import ROOT, Databases, ensure_data, fresh_app, machine
 from rich.console import Console
 from rich.table import Table
+from stdnum.nl import bsn
 
 from vogscreen.domain.statuses import UploadOutcome
 from vogscreen.pipeline.boards import add_board
@@ -166,15 +169,34 @@ def hand_in_all(
     }
 
 
-def _schools(files: list[Path]) -> set[str]:
-    """The school codes (a BRIN's first four characters) named in ``files``."""
-    used = set()
+@dataclass
+class Taken:
+    """What the national files already use: school codes, and BSNs (a single list's person
+    with a BSN of the national set would meet another birth date, and be refused)."""
+
+    schools: set[str] = field(default_factory=set)
+    bsns: set[str] = field(default_factory=set)
+
+
+def _taken(files: list[Path]) -> Taken:
+    taken = Taken()
     for path in files:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle, delimiter=";")
-            column = next(reader).index("brin")
-            used.update(row[column][:4] for row in reader)
-    return used
+            header = next(reader)
+            brin, bsn = header.index("brin"), header.index("bsn")
+            for row in reader:
+                taken.schools.add(row[brin][:4])
+                taken.bsns.add(row[bsn])
+    return taken
+
+
+def _fresh_bsn(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        candidate = f"{rng.randrange(10**8, 10**9):09d}"
+        if candidate not in taken and bsn.is_valid(candidate):
+            taken.add(candidate)
+            return candidate
 
 
 def _free_schools(used: set[str]) -> Iterator[str]:
@@ -186,22 +208,27 @@ def _free_schools(used: set[str]) -> Iterator[str]:
                     yield code
 
 
-def _single_files(data: Path, rows: int, count: int, used: set[str]) -> list[Path]:
-    """``count`` lists of ``rows`` rows, each of other persons and of schools no other list
-    names (a list naming another board's school, or repeating its file, is held)."""
-    codes = _free_schools(used)
+def _single_files(data: Path, rows: int, count: int, taken: Taken) -> list[Path]:
+    """``count`` lists of ``rows`` rows, each of persons no other list has and of schools no
+    other list names (a list naming another board's school, or repeating its file, is
+    held)."""
+    codes = _free_schools(taken.schools)
+    rng = random.Random(7)
     files = []
     for index in range(count):
         generate(rows, 1, data / str(index), seed=100 + index)
         (source,) = sorted((data / str(index) / "day0").glob("*.csv"))
         with source.open(encoding="utf-8", newline="") as handle:
             table = list(csv.reader(handle, delimiter=";"))
-        column = table[0].index("brin")
+        column, number = table[0].index("brin"), table[0].index("bsn")
         renamed: dict[str, str] = {}
         for row in table[1:]:
             school = row[column][:4]
             renamed.setdefault(school, next(codes))
             row[column] = renamed[school] + row[column][4:]
+            if row[number] in taken.bsns:
+                row[number] = _fresh_bsn(rng, taken.bsns)
+            taken.bsns.add(row[number])
         target = data / f"single-{index}.csv"
         with target.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(table)
@@ -213,12 +240,12 @@ WAYS = ("api", "cli", "pipeline")
 
 
 def single_list(
-    app: App, base: str, data: Path, rows: int, repeat: int, used: set[str]
+    app: App, base: str, data: Path, rows: int, repeat: int, taken: Taken
 ) -> dict[str, Any]:
     """One list of ``rows`` rows through the API, through ``vogscreen staff upload`` and
     through the pipeline, each on a fresh board with persons new to vogscreen (median of
     ``repeat``; the order of the three turns each round)."""
-    files = iter(_single_files(data, rows, len(WAYS) * repeat, used))
+    files = iter(_single_files(data, rows, len(WAYS) * repeat, taken))
     env = _environment(app)
     vogscreen = str(Path(sys.executable).with_name("vogscreen"))
     timings: dict[str, list[float]] = {way: [] for way in WAYS}
@@ -232,7 +259,9 @@ def single_list(
                 with httpx.Client(timeout=600) as client:
                     seconds, status = _post(client, base, number, token, path)
                 if status != 201:
-                    raise SystemExit(f"the API answered {status} for the {rows}-row list")
+                    raise SystemExit(
+                        f"the API answered {status} for the {rows}-row list (board {number})"
+                    )
                 timings[way].append(seconds)
                 continue
             started = time.perf_counter()
@@ -270,8 +299,8 @@ def run(args: argparse.Namespace, databases: Databases, tmp: Path) -> dict[str, 
         with portal_and_worker(app, logs) as base:
             national = hand_in_all(base, tokens, files, args.clients)
             national["rows_per_s"] = manifest.employments / national["wall_s"]
-            used = _schools(list(files.values()))
-            single = single_list(app, base, tmp / "single", args.single_rows, args.repeat, used)
+            taken = _taken(list(files.values()))
+            single = single_list(app, base, tmp / "single", args.single_rows, args.repeat, taken)
     finally:
         app.close()
     return {"national": national, "single": single}
