@@ -143,3 +143,61 @@ def test_every_board_page_and_form_of_the_portal_is_covered_here(portal: TestCli
     for method, path in routes:
         listed = PAGES if method == "GET" else [form for form, _ in FORMS]
         assert any(re.match(pattern(path), item) for item in listed), (method, path)
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_read_in_the_readers_language(
+    app: App, board: str
+) -> None:
+    """A page answers in Dutch, the API with a problem document: never Starlette's plain
+    English "Content Too Large"."""
+    import asyncio
+
+    from vogscreen.web.app import create_app
+
+    portal = create_app(app)
+    limit = app.settings.max_upload_bytes + 64 * 1024
+
+    def call(path: str) -> tuple[int, dict[str, str], bytes, int]:
+        sent: list[dict[str, object]] = []
+        reads = 0
+
+        async def receive() -> dict[str, object]:
+            nonlocal reads
+            reads += 1
+            return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"127.0.0.1:8000"),
+                (b"content-type", b"multipart/form-data; boundary=x"),
+                (b"content-length", str(limit + 1).encode()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+        asyncio.run(portal(scope, receive, send))
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+        return int(start["status"]), headers, body, reads  # type: ignore[call-overload]
+
+    status, headers, body, reads = call(f"/besturen/{board}/aanleveren")
+    assert (status, reads) == (413, 0)
+    assert headers["content-type"].startswith("text/html")
+    assert "Het bestand is te groot" in body.decode()
+    status, headers, body, reads = call(f"/api/v1/boards/{board}/staff-lists")
+    assert (status, reads) == (413, 0)
+    assert headers["content-type"] == "application/problem+json"
+    assert b'"status":413' in body

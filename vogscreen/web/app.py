@@ -10,16 +10,25 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from vogscreen import __version__
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import answers
 from vogscreen.web import api, pages, problems
-from vogscreen.web.limits import max_body_size
+from vogscreen.web.limits import DeclaredSize, max_body_size
+
+
+class _Portal(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside FastAPI's own body limit, which would put its plain English answer in the
+        # place of ours for a body declared too large.
+        limit = max_body_size(self.state.vogscreen.settings)
+        return DeclaredSize(super().build_middleware_stack(), limit, problems.handle)
 
 
 def create_app(app: App) -> FastAPI:
-    portal = FastAPI(
+    portal = _Portal(
         title="vogscreen portal API",
         version=__version__,
         description=(
