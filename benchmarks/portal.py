@@ -224,7 +224,8 @@ def _single_files(data: Path, rows: int, count: int, taken: Taken) -> list[Path]
         renamed: dict[str, str] = {}
         for row in table[1:]:
             school = row[column][:4]
-            renamed.setdefault(school, next(codes))
+            if school not in renamed:
+                renamed[school] = next(codes)
             row[column] = renamed[school] + row[column][4:]
             if row[number] in taken.bsns:
                 row[number] = _fresh_bsn(rng, taken.bsns)
