@@ -32,7 +32,12 @@ CHROMIUM = "/usr/bin/chromium"
 # asked: VOGSCREEN_PORTAL_SCREENSHOTS=docs/portal. Otherwise they go to a scratch folder,
 # so a test run leaves the working tree as it was.
 SHOTS = Path(os.environ.get("VOGSCREEN_PORTAL_SCREENSHOTS") or tempfile.mkdtemp(prefix="shots-"))
-STAFF = fake_employees(10, seed=61)
+# Personeelsnummers as HR systems often write them (a run of eight digits or more would be
+# shown redacted, as BSN-like, in reports and previews).
+STAFF = [
+    dataclasses.replace(employee, personeelsnummer=f"M-{1041 + position}")
+    for position, employee in enumerate(fake_employees(10, seed=61))
+]
 GOOD = staff_csv(STAFF)
 # Line 3: a BSN that fails the 11-check; line 5: no surname.
 BAD = staff_csv(
