@@ -92,6 +92,9 @@ def environment(language: str) -> Environment:
     env.filters["moment"] = lambda value: _moment(value, language)
     env.filters["label"] = lambda value, kind: label(value, kind, language)
     env.filters["text"] = lambda value: value.render(language) if isinstance(value, Text) else value
+    # A message (written to stand in a table) as a sentence of its own; "capitalize" would
+    # lower the rest ("BRIN" → "Brin").
+    env.filters["sentence"] = lambda value: value[:1].upper() + value[1:] if value else value
     return env
 
 
