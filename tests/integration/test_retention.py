@@ -107,3 +107,25 @@ def test_retention_keeps_the_rows_a_list_still_waiting_to_be_applied_needs(
     summary = reconcile(app, mock, retry=FAST)
     assert summary.apply.boards[0].counts["leaving"] == 2
     assert sorted(subscription_states(app).values()) == ["active"] * 6 + ["ended"] * 2
+
+
+def test_a_portal_preview_nobody_came_back_for_is_removed_by_retention_after_its_hour(
+    app: App, board: str
+) -> None:
+    import os
+    import time
+
+    from vogscreen.domain.statuses import LoginMethod
+    from vogscreen.pipeline import previews
+    from vogscreen.pipeline.login import Principal
+
+    who = Principal(1, board, "Stichting Testscholen", LoginMethod.EMAIL_LINK, "hr@t.nl")
+    fresh = previews.keep(app, who, "vers.csv", b"bsn;geboortedatum\n")
+    old = previews.keep(app, who, "oud.csv", b"bsn;geboortedatum\n")
+    folder = Path(app.settings.var_dir) / "portal-previews"
+    an_hour_ago = time.time() - previews.KEPT_SECONDS - 1
+    os.utime(folder / f"{old}.bin", (an_hour_ago, an_hour_ago))
+    assert purge(app)["portal_previews"] == 1
+    assert sorted(path.name for path in folder.iterdir()) == [f"{fresh}.bin"]
+    assert previews.take(app, who, fresh) is not None
+    assert previews.take(app, who, old) is None

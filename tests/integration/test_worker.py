@@ -176,7 +176,12 @@ def test_retention_purges_leavers_long_gone_but_only_once_unsubscribed(
     reconcile(app, mock)
     with app.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 6
-    assert purge(app) == {"employments": 0, "staff_list_rows": 0, "persons": 0}
+    assert purge(app) == {
+        "employments": 0,
+        "staff_list_rows": 0,
+        "persons": 0,
+        "portal_previews": 0,
+    }
     clock.advance(days=200)
     hand_in(app, board, staff[2:], tmp_path)  # a fresh list; the old ones grow stale
     counts = purge(app)

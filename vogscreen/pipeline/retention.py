@@ -19,6 +19,7 @@ import datetime as dt
 
 import structlog
 
+from vogscreen.pipeline import previews
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import audit, retention
 from vogscreen.store.database import transaction
@@ -51,5 +52,7 @@ def purge(app: App) -> dict[str, int]:
                 entity="person",
                 **counts,
             )
+    # The portal's previewed files past their hour (encrypted, but a staff list each).
+    counts["portal_previews"] = previews.sweep(app)
     log.info("retention.purged", **counts)
     return counts

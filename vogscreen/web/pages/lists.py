@@ -1,6 +1,6 @@
 """Personeelslijst aanleveren: choose a file, see the preview (a dry run), then hand it in.
 
-The previewed file is kept encrypted (:mod:`vogscreen.web.uploads`), so the hand-in
+The previewed file is kept encrypted (:mod:`vogscreen.pipeline.previews`), so the hand-in
 button needs no second choice of the file, and without JavaScript. A rejected file shows
 every problem by line and column, with how to fix it, and can be downloaded as CSV.
 """
@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from vogscreen.domain.errors import NotFound
 from vogscreen.domain.statuses import UploadOutcome
+from vogscreen.pipeline import previews as uploads
 from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.login import Principal
 from vogscreen.pipeline.reports import problems_csv, stored_report
 from vogscreen.runtime.bootstrap import App
-from vogscreen.web import uploads
 from vogscreen.web.pages.render import language_of, page
 from vogscreen.web.session import PageNotFound, signed_in, signed_in_form, vogscreen
 

@@ -2,7 +2,9 @@
 
 A staff list holds BSNs and birth dates, so the file is kept only encrypted (AES-GCM under
 a key derived for this purpose), bound to the board and the session that previewed it,
-and for an hour at most. Handing it in, or the next preview after the hour, removes it.
+and for an hour at most. Handing it in removes it; so does :func:`sweep` once the hour
+has passed, which the next preview runs and the worker's daily retention job too, so a
+preview nobody came back for does not stay on disk.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def _path(app: App, key: str) -> Path | None:
 
 
 def keep(app: App, who: Principal, filename: str, data: bytes) -> str:
-    _sweep(app)
+    sweep(app)
     key = secrets.token_urlsafe(24)
     nonce = os.urandom(_NONCE)
     sealed = AESGCM(portal_key(app, "preview")).encrypt(nonce, data, _bound(who, filename))
@@ -87,11 +89,18 @@ def forget(app: App, key: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def _sweep(app: App) -> None:
+def sweep(app: App) -> int:
+    """Remove the previews kept longer than :data:`KEPT_SECONDS`; how many."""
+    folder = Path(app.settings.var_dir) / "portal-previews"
+    if not folder.is_dir():
+        return 0
     cutoff = time.time() - KEPT_SECONDS
-    for path in _folder(app).glob("*.bin"):
+    removed = 0
+    for path in folder.glob("*.bin"):
         try:
             if path.stat().st_mtime < cutoff:
                 path.unlink()
+                removed += 1
         except FileNotFoundError:
             pass
+    return removed
