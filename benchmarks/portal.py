@@ -15,6 +15,8 @@ PostgreSQL server with ``--start-postgres``) it starts ``vogscreen serve`` and
   ``POST /api/v1/boards/{board}/staff-lists`` with that board's token, ``--clients`` at a
   time (16), while the worker applies what comes in (its reconcile runs every few seconds);
 * ``latency_ms``: p50, p95 and p99 of those requests, and the slowest;
+* ``worker``: how long after the last answer the worker had applied every list, and the
+  lists by status then (all ``applied``);
 * ``api_vs_cli``: one list of ``--single-rows`` rows (12,000) handed in through the API,
   against the same file through ``vogscreen staff upload`` (a process, as an operator runs
   it), each on a board of its own that has no list yet, median of ``--repeat``. The target
@@ -50,14 +52,16 @@ from generate import generate
 from national import ROOT, Databases, ensure_data, fresh_app, machine
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import func, select
 from stdnum.nl import bsn
 
-from vogscreen.domain.statuses import UploadOutcome
+from vogscreen.domain.statuses import StaffListStatus, UploadOutcome
 from vogscreen.pipeline.boards import add_board
 from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.tokens import create_token
 from vogscreen.runtime.bootstrap import App
 from vogscreen.runtime.logs import configure_logging
+from vogscreen.store.models import StaffList
 
 out = Console(highlight=False)
 TARGET_API_VS_CLI = 1.3
@@ -240,6 +244,26 @@ def _single_files(data: Path, rows: int, count: int, taken: Taken) -> list[Path]
 WAYS = ("api", "cli", "pipeline")
 
 
+def wait_for_the_worker(app: App, timeout: float) -> dict[str, Any]:
+    """Until the worker (on the same database) has applied every list handed in: how long
+    after the last answer that took, and the lists by status then."""
+    started = time.perf_counter()
+    while True:
+        with app.engine.connect() as connection:
+            statuses = dict(
+                connection.execute(
+                    select(StaffList.status, func.count()).group_by(StaffList.status)
+                ).all()
+            )
+        waiting = statuses.get(StaffListStatus.PENDING, 0)
+        if not waiting or time.perf_counter() - started > timeout:
+            return {
+                "applied_after_s": time.perf_counter() - started,
+                "lists_by_status": {str(k): int(v) for k, v in statuses.items()},
+            }
+        time.sleep(1)
+
+
 def single_list(
     app: App, base: str, data: Path, rows: int, repeat: int, taken: Taken
 ) -> dict[str, Any]:
@@ -295,11 +319,12 @@ def run(args: argparse.Namespace, databases: Databases, tmp: Path) -> dict[str, 
     app = fresh_app(databases.main(), tmp / "var", manifest.boards)
     try:
         tokens = {b: create_token(app, b, "benchmark", "benchmark")[1] for b in manifest.boards}
-        logs = tmp / "logs"
-        logs.mkdir()
+        logs = args.logs or tmp / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         with portal_and_worker(app, logs) as base:
             national = hand_in_all(base, tokens, files, args.clients)
             national["rows_per_s"] = manifest.employments / national["wall_s"]
+            national["worker"] = wait_for_the_worker(app, args.worker_timeout)
             taken = _taken(list(files.values()))
             single = single_list(app, base, tmp / "single", args.single_rows, args.repeat, taken)
     finally:
@@ -314,6 +339,12 @@ def report(result: dict[str, Any]) -> None:
     table.add_row("answers", json.dumps(national["statuses"]), "all 201")
     table.add_row("throughput", f"{national['lists_per_s']:.1f} lists/s", "")
     table.add_row("", f"{national['rows_per_s']:,.0f} rows/s", "")
+    worker = national["worker"]
+    table.add_row(
+        "worker, same database",
+        f"every list applied {worker['applied_after_s']:.0f} s after the last answer",
+        json.dumps(worker["lists_by_status"]),
+    )
     for cut in ("p50", "p95", "p99", "max"):
         table.add_row(f"latency {cut}", f"{national['latency_ms'][cut]:,.0f} ms", "")
     medians = single["median_s"]
@@ -337,10 +368,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--single-rows", type=int, default=12_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=1800,
+        help="how long to wait for the worker to apply every list (seconds)",
+    )
     parser.add_argument("--database-url", help="a fresh database (default: SQLite in a temp dir)")
     parser.add_argument("--start-postgres", action="store_true")
     parser.add_argument("--data", type=Path, help="keep the generated files here (reused)")
     parser.add_argument("--json", type=Path, required=True, metavar="PATH")
+    parser.add_argument("--logs", type=Path, help="keep the portal's and worker's logs here")
     args = parser.parse_args(argv)
     configure_logging("warning", "console")
     with ExitStack() as stack:

@@ -189,9 +189,14 @@ def insert_rows(
 def ids_by(
     session: Session, table: Table, key: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
 ) -> dict[Any, int]:
-    """Insert the rows whose ``key`` is new; the id of every row's key, new or not."""
-    insert_rows(session, table, columns, rows, unless_taken=key)
+    """Insert the rows whose ``key`` is new; the id of every row's key, new or not.
+
+    The rows go in in the order of their key: two transactions that insert some of the same
+    keys (two boards handing in lists that share a person, at once) then take the keys'
+    locks in the same order, and one waits for the other instead of both deadlocking."""
     position = list(columns).index(key)
+    rows = sorted(rows, key=lambda row: row[position])
+    insert_rows(session, table, columns, rows, unless_taken=key)
     lookup = Lookup(select(table.c[key], table.c.id), table.c[key])
     return dict(lookup.rows(session, {}, [row[position] for row in rows]))
 

@@ -74,6 +74,8 @@ def translate_error(exc: BaseException, url: str) -> VogscreenError | None:
     message = str(exc.orig)
     if "database is locked" in message or "database table is locked" in message:
         return DatabaseBusy("the database is locked by another vogscreen process: try again")
+    if getattr(exc.orig, "sqlstate", None) in _TRY_AGAIN:
+        return DatabaseBusy("the database broke off a transaction that met another: try again")
     target = make_url(url)
     if target.get_backend_name() == "sqlite" and "unable to open database file" in message:
         return DatabaseUnreachable(
@@ -92,6 +94,9 @@ def translate_error(exc: BaseException, url: str) -> VogscreenError | None:
     return None
 
 
+# PostgreSQL's deadlock_detected and serialization_failure: nothing was written, and the
+# same work succeeds when it is tried again.
+_TRY_AGAIN = ("40P01", "40001")
 _CONNECT_FAILED = re.compile(
     r"connection to server|could not connect|connection failed|failed to resolve host"
     r"|server closed the connection",

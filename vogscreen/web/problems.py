@@ -40,6 +40,7 @@ from vogscreen.domain.errors import (
     VogscreenError,
 )
 from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, msg
+from vogscreen.store.database import translate_error
 
 log = structlog.get_logger(__name__)
 
@@ -225,6 +226,10 @@ async def _page_answer(request: Request, exc: Exception) -> Response:
 
 
 async def handle(request: Request, exc: Exception) -> Response:
+    # A driver's error that is ours to name (a locked database, a deadlock: try again).
+    ours = translate_error(exc, request.app.state.vogscreen.settings.database_url)
+    if ours is not None:
+        exc = ours
     if request.url.path.startswith(API_PREFIX):
         return _api_answer(request, exc)
     return await _page_answer(request, exc)
