@@ -16,6 +16,7 @@ from vogscreen import __version__
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import answers
 from vogscreen.web import api, pages, problems
+from vogscreen.web.guard import Guard
 from vogscreen.web.limits import DeclaredSize, max_body_size
 
 
@@ -24,7 +25,8 @@ class _Portal(FastAPI):
         # Outside FastAPI's own body limit, which would put its plain English answer in the
         # place of ours for a body declared too large.
         limit = max_body_size(self.state.vogscreen.settings)
-        return DeclaredSize(super().build_middleware_stack(), limit, problems.handle)
+        inner = DeclaredSize(super().build_middleware_stack(), limit, problems.handle)
+        return Guard(inner, problems.handle)
 
 
 def create_app(app: App) -> FastAPI:
