@@ -13,6 +13,11 @@ _BSN_LIKE = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
 REDACTED = "[redacted]"
 
 
+def redacted_text(text: str) -> str:
+    """``text`` with every BSN-shaped number replaced (a file name, before it is kept)."""
+    return _BSN_LIKE.sub(REDACTED, text)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _BSN_LIKE.sub(REDACTED, value)

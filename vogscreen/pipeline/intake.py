@@ -26,6 +26,7 @@ import structlog
 from vogscreen.domain.errors import StateConflict
 from vogscreen.domain.language import Text
 from vogscreen.domain.plan import removal_guard, stored_reason
+from vogscreen.domain.redact import redacted_text
 from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
 from vogscreen.domain.statuses import StaffListStatus as Status
 from vogscreen.intake import problems as p
@@ -78,10 +79,12 @@ def upload(
     ``opened`` is the file, already opened (by the drop folder, which checks what it opens);
     ``path`` then only names it."""
     number = check_board_number(number)
+    # The name as it is kept and shown, in the history too: never with a BSN in it.
+    filename = redacted_text(path.name)
     report = UploadReport(
-        status=UploadOutcome.REJECTED, board=number, filename=path.name, dry_run=dry_run
+        status=UploadOutcome.REJECTED, board=number, filename=filename, dry_run=dry_run
     )
-    bound = log.bind(board=number, file=path.name, dry_run=dry_run)
+    bound = log.bind(board=number, file=filename, dry_run=dry_run)
     intake = _Intake(app, report, received_by or app.settings.actor, bound)
     data = _load(intake, path, opened)
     if data is None:

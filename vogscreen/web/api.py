@@ -12,7 +12,6 @@ token is audited with the token's id. Errors are problem documents
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Path, Query, Request, UploadFile
@@ -26,6 +25,7 @@ from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.tokens import TokenHolder
 from vogscreen.runtime.bootstrap import App
 from vogscreen.web import schemas
+from vogscreen.web.names import RowId, safe_filename
 from vogscreen.web.problems import RESPONSES, unauthorized
 
 router = APIRouter(prefix="/api/v1", tags=["boards"], responses=RESPONSES)
@@ -78,12 +78,6 @@ _REPORT = {
 }
 
 
-def _filename(given: str | None) -> str:
-    """The file's own name, without any folder a client put before it."""
-    name = PurePosixPath((given or "").replace("\\", "/")).name
-    return name or "upload"
-
-
 @router.post(
     "/boards/{board}/staff-lists",
     summary="Hand in a staff list",
@@ -106,7 +100,7 @@ def hand_in(
     report = upload(
         app,
         holder.board,
-        FilePath(_filename(file.filename)),
+        FilePath(safe_filename(file.filename)),
         dry_run=dry_run,
         received_by=holder.actor,
         opened=file.file,
@@ -135,13 +129,13 @@ def history(app: Vogscreen, holder: Caller) -> list[schemas.HistoryItem]:
     summary="One list's report",
     responses={200: _REPORT},
 )
-def staff_list(app: Vogscreen, holder: Caller, staff_list_id: int) -> dict[str, Any]:
+def staff_list(app: Vogscreen, holder: Caller, staff_list_id: RowId) -> dict[str, Any]:
     return board_portal.staff_list(app, holder.board, staff_list_id)
 
 
 @router.post("/boards/{board}/staff-lists/{staff_list_id}/confirm", summary="Confirm a held list")
 def confirm(
-    app: Vogscreen, holder: Caller, staff_list_id: int, body: schemas.ConfirmBody | None = None
+    app: Vogscreen, holder: Caller, staff_list_id: RowId, body: schemas.ConfirmBody | None = None
 ) -> schemas.Decision:
     """Release a held list: the next reconcile applies it."""
     reason = body.reason if body is not None else ""
@@ -153,7 +147,7 @@ def confirm(
 
 @router.post("/boards/{board}/staff-lists/{staff_list_id}/reject", summary="Reject a held list")
 def reject(
-    app: Vogscreen, holder: Caller, staff_list_id: int, body: schemas.RejectBody
+    app: Vogscreen, holder: Caller, staff_list_id: RowId, body: schemas.RejectBody
 ) -> schemas.Decision:
     """Discard a held list, with the reason; the current staff stays as it is."""
     decided = board_portal.decide_held(

@@ -12,6 +12,7 @@ from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.domain.statuses import CaseOutcome, CaseStatus
 from vogscreen.pipeline import board_portal
 from vogscreen.pipeline.login import Principal
+from vogscreen.web.names import RowId
 from vogscreen.web.pages.render import language_of, page
 from vogscreen.web.session import PageNotFound, signed_in, signed_in_form, vogscreen
 
@@ -42,12 +43,12 @@ def _held_page(
 
 
 @router.get("/wachtend/{staff_list_id}")
-def held_list(request: Request, number: str, staff_list_id: int, who: Board) -> HTMLResponse:
+def held_list(request: Request, number: str, staff_list_id: RowId, who: Board) -> HTMLResponse:
     return _held_page(request, who, staff_list_id)
 
 
 @router.post("/wachtend/{staff_list_id}/bevestigen")
-def confirm_held(request: Request, number: str, staff_list_id: int, who: BoardForm) -> Response:
+def confirm_held(request: Request, number: str, staff_list_id: RowId, who: BoardForm) -> Response:
     return _decide(request, who, staff_list_id, confirm=True, reason="")
 
 
@@ -55,7 +56,7 @@ def confirm_held(request: Request, number: str, staff_list_id: int, who: BoardFo
 def reject_held(
     request: Request,
     number: str,
-    staff_list_id: int,
+    staff_list_id: RowId,
     who: BoardForm,
     reden: Annotated[str, Form()] = "",
 ) -> Response:

@@ -8,7 +8,7 @@ every problem by line and column, with how to fix it, and can be downloaded as C
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -21,6 +21,7 @@ from vogscreen.pipeline.intake import upload
 from vogscreen.pipeline.login import Principal
 from vogscreen.pipeline.reports import problems_csv, stored_report
 from vogscreen.runtime.bootstrap import App
+from vogscreen.web.names import RowId, attachment, safe_filename
 from vogscreen.web.pages.render import language_of, page
 from vogscreen.web.session import PageNotFound, signed_in, signed_in_form, vogscreen
 
@@ -31,18 +32,12 @@ PREVIEW = "voorbeeld"
 HAND_IN = "inleveren"
 
 
-def safe_name(filename: str | None) -> str:
-    """The file's own name, without any folder a browser may send along."""
-    name = PureWindowsPath(PurePosixPath(filename or "").name).name.strip()
-    return name[:200] or "personeelslijst.csv"
-
-
 def run_upload(
     app: App, who: Principal, filename: str, data: bytes, *, dry_run: bool, language: str
 ) -> dict[str, Any]:
     """The intake of ``data`` as a file named ``filename``, as the CLI would run it."""
     with tempfile.TemporaryDirectory(prefix="vogscreen-portal-") as folder:
-        path = Path(folder) / filename
+        path = Path(folder) / safe_filename(filename)
         path.write_bytes(data)
         report = upload(app, who.board, path, dry_run=dry_run, received_by=who.who)
     return report.as_dict(language)
@@ -79,7 +74,7 @@ def hand_in(
     data = bestand.file.read(limit + 1)
     if len(data) > limit:
         return page(request, "upload.html", status=413, error="too_large", limit=limit)
-    filename = safe_name(bestand.filename)
+    filename = safe_filename(bestand.filename)
     report = run_upload(app, who, filename, data, dry_run=True, language=language_of(request))
     rejected = report["status"] == UploadOutcome.REJECTED
     key = uploads.keep(app, who, filename, data)
@@ -89,8 +84,8 @@ def hand_in(
 
 
 def _csv(document: dict[str, Any], filename: str) -> Response:
-    stem = safe_name(filename).rsplit(".", 1)[0]
-    disposition = f'attachment; filename="fouten-{stem}.csv"'.encode("ascii", "replace").decode()
+    stem = safe_filename(filename).rsplit(".", 1)[0]
+    disposition = attachment(f"fouten-{stem}.csv")
     return Response(
         problems_csv(document),
         media_type="text/csv; charset=utf-8",
@@ -112,7 +107,7 @@ def preview_problems(request: Request, number: str, key: str, who: Board) -> Res
 
 
 @router.get("/geschiedenis/{staff_list_id}")
-def stored(request: Request, number: str, staff_list_id: int, who: Board) -> HTMLResponse:
+def stored(request: Request, number: str, staff_list_id: RowId, who: Board) -> HTMLResponse:
     try:
         report = stored_report(vogscreen(request), who.board, staff_list_id, language_of(request))
     except NotFound:
@@ -121,7 +116,7 @@ def stored(request: Request, number: str, staff_list_id: int, who: Board) -> HTM
 
 
 @router.get("/geschiedenis/{staff_list_id}/fouten.csv")
-def stored_problems(request: Request, number: str, staff_list_id: int, who: Board) -> Response:
+def stored_problems(request: Request, number: str, staff_list_id: RowId, who: Board) -> Response:
     try:
         report = stored_report(vogscreen(request), who.board, staff_list_id, language_of(request))
     except NotFound:

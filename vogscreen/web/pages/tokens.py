@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vogscreen.domain.errors import InvalidInput, NotFound
 from vogscreen.pipeline import board_portal
 from vogscreen.pipeline.login import Principal
+from vogscreen.web.names import RowId
 from vogscreen.web.pages.render import page
 from vogscreen.web.session import PageNotFound, signed_in, signed_in_form, vogscreen
 
@@ -62,7 +63,7 @@ def create_token(
 
 
 @router.post("/api-sleutels/{token_id}/intrekken")
-def revoke_token(request: Request, number: str, token_id: int, who: BoardForm) -> Response:
+def revoke_token(request: Request, number: str, token_id: RowId, who: BoardForm) -> Response:
     try:
         board_portal.revoke_token(vogscreen(request), who.board, token_id, who.who)
     except NotFound:
