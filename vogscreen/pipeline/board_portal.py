@@ -167,11 +167,9 @@ def decide_held(
     """Confirm or reject one of the board's held lists. A rejection needs a reason; the
     reason is kept on the list and in the audit trail. A confirmed list is applied by the
     next reconcile (the worker's, or an operator's)."""
-    reason = reason.strip()
+    reason = followup.free_text(reason, MAX_REASON) or ""
     if not confirm and not reason:
         raise InvalidInput(msg("A rejection needs a reason."))
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(msg("A reason is at most %(n)s characters.", n=MAX_REASON))
     decision = reconcile.decide(
         app,
         staff_list_id,

@@ -20,6 +20,7 @@ import structlog
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.domain.language import msg
 from vogscreen.domain.statuses import CaseOutcome, CaseStatus
+from vogscreen.intake.cells import has_control_character
 from vogscreen.pipeline.boards import check_board_number
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store import cases
@@ -34,6 +35,17 @@ log = structlog.get_logger(__name__)
 
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
 MAX_NOTE = 2000
+
+
+def free_text(text: str, limit: int) -> str | None:
+    """A note or a reason as a board typed it: line ends as ``\n``, no other control
+    character (a NUL, an escape sequence), at most ``limit`` characters; None when empty."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if has_control_character(text.replace("\n", " ")):
+        raise InvalidInput(msg("The text may not contain control characters."))
+    if len(text) > limit:
+        raise InvalidInput(msg("The text is at most %(n)s characters.", n=limit))
+    return text or None
 
 
 def resolve(
@@ -53,9 +65,9 @@ def resolve(
     """
     if outcome not in OUTCOMES:
         raise InvalidInput(f"the outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    note = (note.strip() or None) if note is not None else None
-    if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput(msg("A note is at most %(n)s characters.", n=MAX_NOTE))
+    note = free_text(note, MAX_NOTE) if note is not None else None
+    if vog_date is not None and vog_date > app.today():
+        raise InvalidInput(msg("The date of the new VOG lies in the future."))
     with transaction(app.sessions) as session:
         case = cases.case_for_update(session, reference)
         if case is None or (board_id is not None and case.board_id != board_id):
