@@ -129,3 +129,21 @@ def test_a_portal_preview_nobody_came_back_for_is_removed_by_retention_after_its
     assert sorted(path.name for path in folder.iterdir()) == [f"{fresh}.bin"]
     assert previews.take(app, who, fresh) is not None
     assert previews.take(app, who, old) is None
+
+
+def test_login_links_sessions_and_requests_are_forgotten_a_day_after_they_end(
+    app: App, board: str, clock: FakeClock
+) -> None:
+    from vogscreen.pipeline.login import request_link
+    from vogscreen.store.models import LoginLink, LoginRequest
+
+    request_link(app, "hr@testscholen.nl", "127.0.0.1")
+    request_link(app, "onbekend@example.nl", "127.0.0.1")
+    with app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LoginLink)) == 1
+    assert purge(app)["portal_logins"] == 0  # the link is still valid
+    clock.advance(days=2)
+    assert purge(app)["portal_logins"] == 3  # the expired link and both requests
+    with app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LoginLink)) == 0
+        assert session.scalar(select(func.count()).select_from(LoginRequest)) == 0

@@ -180,6 +180,7 @@ def test_retention_purges_leavers_long_gone_but_only_once_unsubscribed(
         "employments": 0,
         "staff_list_rows": 0,
         "persons": 0,
+        "portal_logins": 0,
         "portal_previews": 0,
     }
     clock.advance(days=200)

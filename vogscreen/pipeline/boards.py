@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.domain.language import msg
 from vogscreen.intake.cells import has_control_character
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store import audit
+from vogscreen.store import audit, logins
 from vogscreen.store import boards as stored
 from vogscreen.store.database import transaction
 
@@ -142,6 +143,7 @@ def update_board(
         changed: dict[str, object] = {}
         current = _recipients(board, recipients, add_recipients, remove_recipients)
         if current != board.recipients:
+            _end_logins(session, board, current, app.now())
             board.recipients = current
             changed["recipients"] = len(current)
         if name is not None:
@@ -215,9 +217,19 @@ def remove_recipient(app: App, number: str, address: str, who: str) -> BoardView
             raise StateConflict(
                 msg("The last address cannot be removed: a board keeps at least one.")
             )
-        board.recipients = [kept for kept in board.recipients if kept != normalised]
+        kept = [address for address in board.recipients if address != normalised]
+        _end_logins(session, board, kept, app.now())
+        board.recipients = kept
         _audit_recipient(app, session, board, "board.recipient_removed", normalised, who)
         return _view(board)
+
+
+def _end_logins(session: Session, board: Board, kept: Sequence[str], now: dt.datetime) -> None:
+    """End the portal sessions and unused login links of the addresses that ``kept`` no
+    longer lists: an address removed and later added back must log in again."""
+    still = {address.casefold() for address in kept}
+    gone = [address for address in board.recipients if str(address).casefold() not in still]
+    logins.end_for_addresses(session, board.id, gone, now)
 
 
 def _audit_recipient(

@@ -21,7 +21,7 @@ import structlog
 
 from vogscreen.pipeline import previews
 from vogscreen.runtime.bootstrap import App
-from vogscreen.store import audit, retention
+from vogscreen.store import audit, logins, retention
 from vogscreen.store.database import transaction
 
 log = structlog.get_logger(__name__)
@@ -52,6 +52,8 @@ def purge(app: App) -> dict[str, int]:
                 entity="person",
                 **counts,
             )
+        # Login links and sessions a day past their end: the addresses they hold go too.
+        counts["portal_logins"] = logins.forget_expired(session, now - dt.timedelta(days=1))
     # The portal's previewed files past their hour (encrypted, but a staff list each).
     counts["portal_previews"] = previews.sweep(app)
     log.info("retention.purged", **counts)

@@ -8,8 +8,9 @@ unexpired link matches, so two clicks on one link cannot both open a session.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vogscreen.store.models import Board, LoginLink, LoginRequest, PortalSession
@@ -155,3 +156,50 @@ def end_session(session: Session, digest: bytes, now: dt.datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(ended.rowcount)  # type: ignore[attr-defined]
+
+
+def end_for_addresses(
+    session: Session, board_id: int, addresses: Sequence[str], now: dt.datetime
+) -> int:
+    """End the sessions and unused links of ``addresses`` at the board (an address that is
+    no recipient any more: added back later, it must log in again). How many ended."""
+    wanted = [address.casefold() for address in addresses]
+    if not wanted:
+        return 0
+    ended = session.execute(
+        update(PortalSession)
+        .where(
+            PortalSession.board_id == board_id,
+            PortalSession.ended_at.is_(None),
+            func.lower(PortalSession.principal).in_(wanted),
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    used = session.execute(
+        update(LoginLink)
+        .where(
+            LoginLink.board_id == board_id,
+            LoginLink.used_at.is_(None),
+            func.lower(LoginLink.address).in_(wanted),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(ended.rowcount) + int(used.rowcount)  # type: ignore[attr-defined]
+
+
+def forget_expired(session: Session, before: dt.datetime) -> int:
+    """Remove links and sessions that ended or expired before ``before``, and the requests
+    made before it (retention): nothing of a login is kept longer than it is of use."""
+    links = session.execute(
+        delete(LoginLink).where(or_(LoginLink.expires_at < before, LoginLink.used_at < before))
+    )
+    sessions = session.execute(
+        delete(PortalSession).where(
+            or_(PortalSession.expires_at < before, PortalSession.ended_at < before)
+        )
+    )
+    requests = session.execute(delete(LoginRequest).where(LoginRequest.at < before))
+    counts = (links.rowcount, sessions.rowcount, requests.rowcount)  # type: ignore[attr-defined]
+    return sum(int(count) for count in counts)
