@@ -130,8 +130,14 @@ HOLD_HINTS: dict[HoldReason, Text] = {
         "the list; if the export is incomplete, reject it and hand in the complete list."
     ),
     HoldReason.OTHER_BOARD: msg(
-        "Check that this is your board's file. If a school has moved to your board, "
-        "confirm the list; otherwise reject it and hand in your own list."
+        "Check that this is your board's file; if it is not, reject it and hand in your own "
+        "list. If a school has moved to your board, ask vogscreen's operator to confirm "
+        "the list."
+    ),
+    HoldReason.KNOWN_PERSON: msg(
+        "Check the BSNs and birth dates on your list against your HR system. If you find a "
+        "mistake, reject this list and hand in the corrected one; if the list is right, ask "
+        "vogscreen's operator to confirm it."
     ),
     HoldReason.OLDER_FILE: msg(
         "Check that this is the newest export. If it is, confirm the list; otherwise "

@@ -63,6 +63,13 @@ class HoldReason(StrEnum):
     REMOVALS = "removals"  # it would end more employments than the board's threshold
     OLDER_FILE = "older_file"  # the file was saved before the list already applied
     OTHER_BOARD = "other_board"  # it names schools of another board
+    # it names a person vogscreen knows (from another board) with another birth date
+    KNOWN_PERSON = "known_person"
+
+
+# Held lists that only an operator may confirm: the board itself could be the one that
+# should not have them (another board's list, or a guess at someone's birth date).
+OPERATOR_HOLDS = frozenset({HoldReason.OTHER_BOARD, HoldReason.KNOWN_PERSON})
 
 
 class SubscriptionStatus(StrEnum):

@@ -26,6 +26,9 @@ HOLD_WHY: dict[str, Text] = {
         "out of date."
     ),
     HoldReason.OTHER_BOARD: msg("The list names schools (BRIN numbers) of another board."),
+    HoldReason.KNOWN_PERSON: msg(
+        "Someone on the list is already known to vogscreen with another birth date."
+    ),
 }
 HOLD_OTHER = msg("The list needs your confirmation before it is applied.")
 REFUSAL_WHY: dict[str, Text] = {

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from vogscreen.domain.errors import InvalidInput, NotFound
+from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.domain.language import DEFAULT_LANGUAGE, check_language, msg
 from vogscreen.domain.plan import HOLD_HINTS, reason_of
-from vogscreen.domain.statuses import CaseOutcome, HoldReason, StaffListStatus
+from vogscreen.domain.statuses import OPERATOR_HOLDS, CaseOutcome, HoldReason, StaffListStatus
 from vogscreen.pipeline import boards, followup, reconcile, reports, staff
 from vogscreen.pipeline.tokens import (
     TokenHolder,
@@ -143,6 +143,7 @@ def held_list(
             "hold": hold,
             "reason": reason.render(language) if held and reason is not None else None,
             "hint": HOLD_HINTS[hold].render(language) if hold is not None else None,
+            "operator_decides": hold in OPERATOR_HOLDS,
             "leaving": [
                 {
                     "name": staff.display_name(
@@ -170,6 +171,14 @@ def decide_held(
     reason = followup.free_text(reason, MAX_REASON) or ""
     if not confirm and not reason:
         raise InvalidInput(msg("A rejection needs a reason."))
+    if confirm and held_list(app, number, staff_list_id)["hold"] in OPERATOR_HOLDS:
+        # The board may be the one that should not have this list: an operator decides.
+        raise StateConflict(
+            msg(
+                "Only vogscreen's operator can confirm this list; you can reject it and hand "
+                "in a corrected one."
+            )
+        )
     decision = reconcile.decide(
         app,
         staff_list_id,

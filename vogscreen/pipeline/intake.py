@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import structlog
 
 from vogscreen.domain.errors import StateConflict
-from vogscreen.domain.language import Text
+from vogscreen.domain.language import Text, msg
 from vogscreen.domain.plan import removal_guard, stored_reason
 from vogscreen.domain.redact import redacted_text
 from vogscreen.domain.statuses import LIVE_LIST_STATUSES, STORED_AS, HoldReason, UploadOutcome
@@ -63,6 +63,8 @@ class _Intake:
     log: structlog.stdlib.BoundLogger
     sha256: str = ""
     board_id: int | None = None  # once the board is known
+    # Lines naming a person only another board has had, with another birth date.
+    known_elsewhere: list[int] = field(default_factory=list)
 
 
 def upload(
@@ -144,7 +146,10 @@ def _check(intake: _Intake, session: Session, data: bytes, base_id: int | None) 
     report.sheet = file.sheet
     report.problems.extend(file.validated.problems)
     report.counts["rows"] = file.row_count
-    report.problems.extend(checks.birth_date_mismatches(file, "geboortedatum"))
+    own, intake.known_elsewhere = checks.birth_date_mismatches(
+        session, file, intake.board_id, "geboortedatum"
+    )
+    report.problems.extend(own)
     report.problems.extend(checks.duplicates_of_carried(file))
     report.problems.sort(key=lambda problem: problem.line or 0)
     return file
@@ -205,6 +210,14 @@ def _hold(
     )
     if foreign is not None:
         report.hold, report.reason = HoldReason.OTHER_BOARD, foreign
+    elif intake.known_elsewhere and not report.dry_run:
+        # Not in a dry run, which must answer as for a BSN nobody knows (see
+        # intake_checks.birth_date_mismatches); the lines go to the audit trail only.
+        report.hold = HoldReason.KNOWN_PERSON
+        report.reason = msg(
+            "the list names someone vogscreen already knows with another birth date; "
+            "an operator checks the list before it is applied"
+        )
     elif older is not None:
         report.hold, report.reason = HoldReason.OLDER_FILE, older
     elif removals is not None:
@@ -353,6 +366,8 @@ def _audit_written(
         rows_dropped=len(file.removed),
         **_stored_counts(report),
         hold=report.hold,
+        # For the operator who decides a known-person hold: which lines (never a BSN).
+        **({"known_person_lines": intake.known_elsewhere} if intake.known_elsewhere else {}),
         supersedes=report.supersedes,
         undoes=report.undoes,
     )

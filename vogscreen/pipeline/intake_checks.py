@@ -30,6 +30,7 @@ from vogscreen.runtime.bootstrap import App
 from vogscreen.store import list_records as records
 from vogscreen.store import staff_lists
 from vogscreen.store.employments import current_and_lapsed, current_employments
+from vogscreen.store.foreign_lists import persons_of_board
 from vogscreen.store.persons import KnownPerson, known_by_index
 from vogscreen.store.staff_lists import StoredRow
 
@@ -117,12 +118,28 @@ def _compare(
     return Compared(base_id, validated, fingerprints, carried, removed, labels, table.sheet)
 
 
-def birth_date_mismatches(file: Compared, label: str) -> list[Problem]:
-    """Rows whose BSN vogscreen knows with another birth date."""
-    problems = []
-    for row, index in zip(file.validated.rows, file.indexes, strict=True):
-        person = file.known.get(index)
-        if person is not None and person.birth_date != row.birth_date:
+def birth_date_mismatches(
+    session: Session, file: Compared, board_id: int, label: str
+) -> tuple[list[Problem], list[int]]:
+    """Rows whose BSN vogscreen knows with another birth date: a problem for each person
+    the board has had itself (it gave the other date), and the lines of the others.
+
+    Of a person only another board has had, the board learns nothing: telling it that the
+    BSN is known, or that a birth date is wrong, would let it find out who works elsewhere
+    and, date by date, their birth date. Those lines hold the list for an operator instead
+    (:data:`~vogscreen.domain.statuses.HoldReason.KNOWN_PERSON`); the operator sees the
+    lines in the audit trail, the board only that the list waits."""
+    mismatched = [
+        (row, file.known[index])
+        for row, index in zip(file.validated.rows, file.indexes, strict=True)
+        if index in file.known and file.known[index].birth_date != row.birth_date
+    ]
+    own = persons_of_board(session, board_id, [person.id for _, person in mismatched])
+    problems, elsewhere = [], []
+    for row, person in mismatched:
+        if person.id not in own:
+            elsewhere.append(row.line)
+        else:
             problems.append(
                 Problem(
                     row.line,
@@ -134,7 +151,7 @@ def birth_date_mismatches(file: Compared, label: str) -> list[Problem]:
                     ),
                 )
             )
-    return problems
+    return problems, elsewhere
 
 
 def duplicates_of_carried(file: Compared) -> list[Problem]:

@@ -88,3 +88,26 @@ def other_boards_file(
         len(foreign),
         schools=", ".join(sorted(foreign)),
     )
+
+
+def persons_of_board(session: Session, board_id: int, person_ids: Sequence[int]) -> set[int]:
+    """Which of ``person_ids`` the board employs or employed, or named on a list of its
+    own: the persons whose stored details are the board's own to be told about."""
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(person_ids))):
+        ids = list(chunk)
+        found.update(
+            session.scalars(
+                select(Employment.person_id).where(
+                    Employment.board_id == board_id, Employment.person_id.in_(ids)
+                )
+            )
+        )
+        found.update(
+            session.scalars(
+                select(StaffListRow.person_id).where(
+                    StaffListRow.board_id == board_id, StaffListRow.person_id.in_(ids)
+                )
+            )
+        )
+    return found

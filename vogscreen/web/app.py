@@ -16,7 +16,7 @@ from vogscreen import __version__
 from vogscreen.runtime.bootstrap import App
 from vogscreen.store.database import answers
 from vogscreen.web import api, pages, problems
-from vogscreen.web.guard import Guard
+from vogscreen.web.guard import Guard, TokenFirst
 from vogscreen.web.limits import DeclaredSize, max_body_size
 
 
@@ -26,7 +26,8 @@ class _Portal(FastAPI):
         # place of ours for a body declared too large.
         limit = max_body_size(self.state.vogscreen.settings)
         inner = DeclaredSize(super().build_middleware_stack(), limit, problems.handle)
-        return Guard(inner, problems.handle)
+        gated = TokenFirst(inner, self.state.vogscreen, problems.handle)
+        return Guard(gated, problems.handle)
 
 
 def create_app(app: App) -> FastAPI:

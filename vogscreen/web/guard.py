@@ -3,6 +3,10 @@
 - Every answer says it may not be framed by another site (``X-Frame-Options``, CSP
   ``frame-ancestors``: the buttons that confirm a held list or revoke a key cannot be
   clickjacked), may not be sniffed as another type, and sends no referrer off the site.
+- An API call without a valid token is answered 401 before a byte of its body is read
+  (:class:`TokenFirst`): FastAPI reads and parses a body before it runs the token check,
+  so a stranger could otherwise make the portal take in a 50 MB upload, or learn from a
+  422 what a well-formed request looks like. The route's own check (board, audit) follows.
 - An error no handler answered (a bug) still gets the portal's own answer, a problem
   document under ``/api`` or a Dutch page, and one log line through structlog (JSON, BSNs
   redacted). Starlette would answer and then raise it on to the server, which prints a
@@ -14,11 +18,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import structlog
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vogscreen.pipeline.tokens import authenticate
+from vogscreen.runtime.bootstrap import App as Vogscreen
+from vogscreen.web.problems import unauthorized
+
 log = structlog.get_logger(__name__)
+API_V1 = "/api/v1/"
 
 ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -66,3 +76,33 @@ class Guard:
             )
             response = await self.answer(Request(scope, receive), exc)
             await response(scope, receive, with_headers)
+
+
+class TokenFirst:
+    """401 for a call under ``/api/v1/`` whose bearer token is missing, unknown or revoked,
+    before the call's body is read."""
+
+    def __init__(self, app: ASGIApp, portal: Vogscreen, answer: ErrorAnswer) -> None:
+        self.app = app
+        self.portal = portal
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(API_V1):
+            token = _bearer(scope)
+            valid = token is not None and (
+                await run_in_threadpool(authenticate, self.portal, token) is not None
+            )
+            if not valid:
+                response = await self.answer(Request(scope, receive), unauthorized())
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None

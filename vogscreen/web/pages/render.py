@@ -68,6 +68,9 @@ LABELS: dict[str, dict[str, Text]] = {
             "The file was saved before the list that was already processed."
         ),
         HoldReason.OTHER_BOARD: msg("The list names schools of another board."),
+        HoldReason.KNOWN_PERSON: msg(
+            "Someone on the list is already known to vogscreen with another birth date."
+        ),
     },
 }
 
