@@ -22,6 +22,7 @@ from vogscreen.domain.language import Text, msg
 from vogscreen.domain.terms import Cell
 from vogscreen.intake import problems as p
 from vogscreen.intake.problems import FileProblem
+from vogscreen.intake.xlsx_limits import check_shared_strings
 
 _XLSX_MAX_MEMBERS = 10_000
 # Excel's most characters in a cell; writers cut a longer value to it, so a cell this long
@@ -284,6 +285,7 @@ def _read_xlsx(data: bytes, max_unpacked_bytes: int) -> Table:
         raise FileProblem(
             p.XLSX_DAMAGED, msg("the XLSX file is damaged (a part fails its checksum)")
         )
+    check_shared_strings(archive, names)
     import openpyxl  # imported here: a second or so of import time that CSV users never pay
 
     try:
