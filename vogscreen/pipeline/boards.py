@@ -49,6 +49,9 @@ def check_board_number(number: str) -> str:
     return number
 
 
+MAX_ADDRESS = 200
+
+
 def normalise_recipients(addresses: Sequence[str]) -> list[str]:
     clean: list[str] = []
     for address in addresses:
@@ -62,6 +65,9 @@ def normalise_recipients(addresses: Sequence[str]) -> list[str]:
                     reason=str(exc),
                 )
             ) from None
+        if len(normalised) > MAX_ADDRESS:
+            # The audit trail and a list's "handed in by" hold an address in 200 characters.
+            raise InvalidInput(msg("An e-mail address is at most %(n)s characters.", n=MAX_ADDRESS))
         if normalised not in clean:
             clean.append(normalised)
     return clean
