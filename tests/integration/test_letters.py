@@ -78,8 +78,9 @@ def test_a_rejected_list_gets_one_letter_with_its_problems_and_a_link(
     assert "Beste HR-medewerker van Stichting Testscholen," in text
     assert "we hebben er 3 fouten in gevonden" in text
     assert "Er is niets van overgenomen" in text
-    assert "https://portaal.vogscreen.example/geschiedenis" in text.splitlines()
-    assert '<a href="https://portaal.vogscreen.example/geschiedenis">Naar het portaal</a>' in html
+    link = f"https://portaal.vogscreen.example/besturen/{board}/geschiedenis/{list_id}"
+    assert link in text.splitlines()
+    assert f'<a href="{link}">Naar het portaal</a>' in html
 
 
 def test_a_held_list_gets_a_letter_saying_why_and_what_to_do(
@@ -100,8 +101,10 @@ def test_a_held_list_gets_a_letter_saying_why_and_what_to_do(
     text, html = bodies(message)
     assert "is nog niet verwerkt: deze wacht op uw bevestiging." in text
     assert "meer dienstverbanden beëindigen dan de grens die voor uw bestuur" in text
-    assert "Klopt de lijst, bevestig deze dan." in text and "Wat u moet doen" in html
-    assert "https://portaal.vogscreen.example/" in text.splitlines()
+    # What to do is what the portal says for this hold (domain.plan.HOLD_HINTS).
+    assert "Controleer of het bestand compleet is." in text and "Wat u moet doen" in html
+    link = f"https://portaal.vogscreen.example/besturen/{board}/wachtend/{list_id}"
+    assert link in text.splitlines()
 
 
 def test_a_refused_person_gets_one_letter_per_board_naming_only_the_personeelsnummer(

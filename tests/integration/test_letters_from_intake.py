@@ -54,3 +54,34 @@ def test_a_held_list_queues_one_letter_with_its_reason_and_an_accepted_one_none(
     assert held.status == UploadOutcome.HELD
     assert held.hold is not None
     assert letters(app) == [(NotificationKind.LIST_HELD, held.id, {"hold": str(held.hold)})]
+
+
+def test_the_links_in_the_letters_open_the_pages_they_are_about(
+    app: App, board: str, tmp_path: Path, mock: object, portal: object
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.integration.portal_helpers import log_in
+    from vogscreen.pipeline.letters import portal_link
+
+    assert isinstance(portal, TestClient)
+    broken = tmp_path / "kapot.csv"
+    broken.write_text("bsn;achternaam\n123;Jansen\n")
+    rejected = upload(app, board, broken)
+    staff = fake_employees(40)
+    hand_in(app, board, staff, tmp_path)
+    with app.authority() as authority:
+        reconcile(app, authority, actor="test")
+    held = hand_in(app, board, staff[:10], tmp_path)
+    log_in(portal, app)
+    base = app.settings.portal_url
+    pages = {
+        NotificationKind.LIST_REJECTED: (rejected.id, "kapot.csv"),
+        NotificationKind.LIST_HELD: (held.id, "Wachtende lijst"),
+        NotificationKind.PERSON_REFUSED: (None, "Overzicht"),
+    }
+    for kind, (staff_list, shown) in pages.items():
+        link = portal_link(base, kind, board, staff_list)
+        answer = portal.get(link.removeprefix(base))
+        assert answer.status_code == 200, (kind, link)
+        assert shown in answer.text, kind

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from vogscreen.domain.language import DEFAULT_LANGUAGE, Text, msg, msg_n
+from vogscreen.domain.plan import HOLD_HINTS
 from vogscreen.domain.statuses import HoldReason, NotificationKind
 from vogscreen.mail.compose import UNKNOWN, OutgoingMessage, default_templates, long_date
 
@@ -31,6 +32,11 @@ HOLD_WHY: dict[str, Text] = {
     ),
 }
 HOLD_OTHER = msg("The list needs your confirmation before it is applied.")
+HOLD_TODO = msg(
+    "If the list is correct, confirm it. If it is not, reject it with a reason and hand in "
+    "a corrected list."
+)
+_TODO: dict[str, Text] = {str(reason): hint for reason, hint in HOLD_HINTS.items()}
 REFUSAL_WHY: dict[str, Text] = {
     "unknown_bsn": msg("The authority does not know the BSN on your staff list."),
     "birth_date_mismatch": msg(
@@ -77,6 +83,9 @@ class BoardLetter:
             "received": long_date(self.received, language) if self.received else unknown,
             "problems": self.problems,
             "why": (hold if self.kind == NotificationKind.LIST_HELD else refusal).render(language),
+            # What to do about a held list: confirm or reject it, or (another board's
+            # list, a person known elsewhere) ask the operator; as the portal says it.
+            "todo": _TODO.get(self.hold or "", HOLD_TODO).render(language),
             "person_name": self.person_name or unknown,
             "personeelsnummer": self.personeelsnummer or unknown,
         }

@@ -18,16 +18,17 @@ from vogscreen.store import notifications
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-# Where each letter's link leads in the portal.
-PORTAL_PAGES: dict[str, str] = {
-    NotificationKind.LIST_REJECTED: "/geschiedenis",
-    NotificationKind.LIST_HELD: "/",
-    NotificationKind.PERSON_REFUSED: "/",
-}
 
-
-def portal_link(portal_url: str, kind: str) -> str:
-    return portal_url.rstrip("/") + PORTAL_PAGES.get(kind, "/")
+def portal_link(portal_url: str, kind: str, board: str, staff_list_id: int | None = None) -> str:
+    """Where a letter's link leads: the board's page for what the letter is about (a
+    rejected list's report, a held list's decision; the overview for a refused person).
+    Without a session the portal asks to log in first, then the board opens the page."""
+    base = f"{portal_url.rstrip('/')}/besturen/{board}"
+    if staff_list_id is not None and kind == NotificationKind.LIST_REJECTED:
+        return f"{base}/geschiedenis/{staff_list_id}"
+    if staff_list_id is not None and kind == NotificationKind.LIST_HELD:
+        return f"{base}/wachtend/{staff_list_id}"
+    return f"{base}/"
 
 
 def queue_list_rejected(

@@ -146,7 +146,12 @@ def _board_letter(app: App, candidate: Row[Any]) -> BoardLetter:
     return BoardLetter(
         kind=candidate.kind,
         board_name=candidate.board_name,
-        portal_link=portal_link(app.settings.portal_url, candidate.kind),
+        portal_link=portal_link(
+            app.settings.portal_url,
+            candidate.kind,
+            candidate.board_number,
+            candidate.staff_list_id,
+        ),
         received=received.date() if received is not None else None,
         problems=int(details.get("problems", 0)),
         hold=details.get("hold"),
