@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.api_helpers import bearer, portal_client
 from tests.followup_helpers import BOARD_A, BOARD_B, two_boards_with_a_shared_teacher
+from tests.integration.portal_helpers import log_in
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.domain.statuses import HoldReason, UploadOutcome
 from vogscreen.pipeline.intake import upload
@@ -52,6 +53,12 @@ def test_a_person_known_elsewhere_with_another_birth_date_holds_the_list_for_an_
         )
     assert answer.status_code == 409
     assert "beheerder" in answer.json()["detail"]
+    with portal_client(app) as portal:
+        log_in(portal, app, "personeel@zuiderzon.nl")
+        page = portal.get(f"/besturen/{BOARD_B}/wachtend/{held.id}").text
+    assert "Alleen de beheerder van vogscreen kan deze lijst bevestigen" in page
+    assert "/bevestigen" not in page and "/afwijzen" in page  # rejecting stays possible
+    assert stranger.bsn not in page and stranger.birth_date.isoformat() not in page
     assert confirm(app, held.id) == BOARD_B  # the operator can
 
 
