@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_helpers import PROBLEM, bearer, csv_file, portal_client
+from tests.asgi import run_apart
 from tests.followup_helpers import BOARD_A, BOARD_B, raise_hit, two_boards_with_a_shared_teacher
 from vogscreen.adapters.mock import MockAuthority
 from vogscreen.pipeline.board_portal import cases_of, history, revoke_token
@@ -198,7 +199,7 @@ def drive(
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    asyncio.run(asyncio.wait_for(asgi(scope, receive, send), timeout=30))
+    run_apart(asyncio.wait_for(asgi(scope, receive, send), timeout=30))
     return sent
 
 

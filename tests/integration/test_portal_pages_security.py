@@ -9,6 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.asgi import run_apart
 from tests.integration.portal_helpers import csrf_of, log_in
 from vogscreen.pipeline.boards import add_board
 from vogscreen.runtime.bootstrap import App
@@ -150,12 +151,15 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_read_in_the_read
 ) -> None:
     """A page answers in Dutch, the API with a problem document: never Starlette's plain
     English "Content Too Large"."""
-    import asyncio
 
     from vogscreen.web.app import create_app
 
     portal = create_app(app)
     limit = app.settings.max_upload_bytes + 64 * 1024
+
+    from vogscreen.pipeline.tokens import create_token
+
+    _, token = create_token(app, board, "koppeling", "test")
 
     def call(path: str) -> tuple[int, dict[str, str], bytes, int]:
         sent: list[dict[str, object]] = []
@@ -183,11 +187,12 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_read_in_the_read
                 (b"host", b"127.0.0.1:8000"),
                 (b"content-type", b"multipart/form-data; boundary=x"),
                 (b"content-length", str(limit + 1).encode()),
+                (b"authorization", f"Bearer {token}".encode()),
             ],
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
         }
-        asyncio.run(portal(scope, receive, send))
+        run_apart(portal(scope, receive, send))
         start = next(m for m in sent if m["type"] == "http.response.start")
         headers = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
