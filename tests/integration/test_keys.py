@@ -70,7 +70,7 @@ def test_a_swapped_key_file_is_refused_and_the_right_one_works_again(tmp_path: P
     assert upload.returncode == 2
     assert "do not match this database" in upload.stderr
     key_file.write_text(original)
-    again = vogscreen(tmp_path, "staff", "upload", "12345", "staff.csv")
+    again = vogscreen(tmp_path, "staff", "upload", "12345", "staff.csv", "--lang", "en")
     assert again.returncode == 0, again.stderr
     assert "unchanged" in again.stdout.lower()  # the same people, not 12 new and 12 leaving
 
