@@ -141,7 +141,20 @@ def _post(client: httpx.Client, base: str, board: str, token: str, path: Path) -
             headers={"Authorization": f"Bearer {token}"},
             files={"file": (path.name, file, "text/csv")},
         )
-    return time.perf_counter() - started, answer.status_code
+    seconds = time.perf_counter() - started
+    if answer.status_code != 201:
+        # What became of a list that was not simply accepted: in the result, by board.
+        report = answer.json()
+        OTHER_ANSWERS[board] = {
+            "status": answer.status_code,
+            "hold": report.get("hold"),
+            "reason": report.get("reason"),
+            "codes": sorted({problem.get("code") for problem in report.get("problems", [])}),
+        }
+    return seconds, answer.status_code
+
+
+OTHER_ANSWERS: dict[str, dict[str, Any]] = {}
 
 
 def hand_in_all(
@@ -163,6 +176,7 @@ def hand_in_all(
     return {
         "wall_s": wall,
         "statuses": statuses,
+        "not_accepted": dict(OTHER_ANSWERS),
         "lists_per_s": len(answers) / wall,
         "latency_ms": {
             "p50": cuts[49],
