@@ -10,7 +10,7 @@ token (``api-token:7``) or the address of the person logged in.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vogscreen.domain.errors import InvalidInput, NotFound, StateConflict
 from vogscreen.domain.language import DEFAULT_LANGUAGE, check_language, msg
@@ -29,6 +29,9 @@ from vogscreen.runtime.bootstrap import App
 from vogscreen.store import boards as stored
 from vogscreen.store import cases
 from vogscreen.store import list_records as records
+
+if TYPE_CHECKING:
+    from vogscreen.store.models import StaffList
 
 __all__ = [
     "TokenHolder",
@@ -116,6 +119,23 @@ def staff_list(
     return reports.stored_report(app, number, staff_list_id, language)
 
 
+def _hold_of(staff_list: StaffList) -> HoldReason | None:
+    """Why a list is held; None when it is not. Lists held before hold reasons were
+    recorded were all held by the removal guard."""
+    if staff_list.status != StaffListStatus.HELD:
+        return None
+    return HoldReason(staff_list.report.get("hold") or HoldReason.REMOVALS)
+
+
+def _held_hold(app: App, number: str, staff_list_id: int) -> HoldReason | None:
+    with app.sessions() as session:
+        board = boards.get_board(session, number)
+        staff_list = records.list_of_board(session, board.id, staff_list_id)
+        if staff_list is None:
+            raise NotFound(f"there is no staff list {staff_list_id}")
+        return _hold_of(staff_list)
+
+
 def held_list(
     app: App, number: str, staff_list_id: int, language: str = DEFAULT_LANGUAGE
 ) -> dict[str, Any]:
@@ -130,8 +150,7 @@ def held_list(
         report = staff_list.report
         held = staff_list.status == StaffListStatus.HELD
         leaving = stored.leaving_with(session, board.id, staff_list.id) if held else []
-        # Lists held before hold reasons were recorded were all held by the removal guard.
-        hold = HoldReason(report.get("hold") or HoldReason.REMOVALS) if held else None
+        hold = _hold_of(staff_list)
         reason = reason_of(report)
         return {
             "id": staff_list.id,
@@ -171,7 +190,7 @@ def decide_held(
     reason = followup.free_text(reason, MAX_REASON) or ""
     if not confirm and not reason:
         raise InvalidInput(msg("A rejection needs a reason."))
-    if confirm and held_list(app, number, staff_list_id)["hold"] in OPERATOR_HOLDS:
+    if confirm and _held_hold(app, number, staff_list_id) in OPERATOR_HOLDS:
         # The board may be the one that should not have this list: an operator decides.
         raise StateConflict(
             msg(
